@@ -1,0 +1,23 @@
+"""Fixtures shared by every test area (tests/<area>/ hold their own conftest.py for the rest)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data beside the checkout; tests that need real images skip where it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real images not found at {SHARED_DATA} (the project's shared data folder)")
+    return SHARED_DATA
