@@ -1,0 +1,100 @@
+"""EmulatedCamera: an OpenMV H7 / H7 Plus whose scripts run in CPython (the contract in notes/interfaces.md).
+
+What is emulated: the sensor (frames replayed from a folder or video), LEDs, clocks, flash filesystem and
+heap budget. What is real: the MicroPython script source and the TFLite Micro interpreter. Timings are the
+host's, not a board's.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from host_tools.errors import UsageError
+from host_tools.model_budget import BOARDS
+from host_tools.sim.openmv.frames import FrameSource
+from host_tools.sim.openmv.options import SimOptions, firmware_version
+from host_tools.sim.openmv.runtime import ScriptRun
+from host_tools.sim.openmv.state import BoardState, EndOfFrames, MachineReset
+
+__all__ = ["EmulatedCamera", "MachineReset", "SimOptions"]
+
+
+class EmulatedCamera:
+    def __init__(self, opts: SimOptions, write: Callable[[str], None]) -> None:
+        if opts.board not in BOARDS:
+            raise UsageError(f"unknown board {opts.board!r}; choose one of: {', '.join(BOARDS)}")
+        if not opts.fps > 0:
+            raise UsageError(f"--fps must be > 0 (got {opts.fps})")
+        if opts.count is not None and opts.count < 1:
+            raise UsageError(f"--count must be >= 1 (got {opts.count})")
+        try:
+            fw = firmware_version(opts.firmware)
+            frames = FrameSource(Path(opts.frames), loop=opts.loop)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        opts.fs_root = Path(opts.fs_root)
+        opts.fs_root.mkdir(parents=True, exist_ok=True)
+        self.opts = opts
+        self.state = BoardState(opts=opts, budget=BOARDS[opts.board], firmware=fw, write=write, frames=frames)
+        self._lock = threading.Lock()
+        self.end_reason: str | None = None  # "end" | "frames" | "stopped" | "error"
+        self.last_error: BaseException | None = None
+
+    @property
+    def frame_counter(self) -> int:
+        return self.state.frame_counter
+
+    @property
+    def leds(self) -> dict[str, bool]:
+        return dict(self.state.leds)
+
+    def exec_script(self, source: str, filename: str = "<stdin>") -> None:
+        """Run MicroPython source after a soft reset (fresh modules, heap freed, LEDs off).
+
+        Errors are printed MicroPython-style through `write`; machine.reset() raises MachineReset.
+        """
+        with self._lock:
+            st = self.state
+            st.stop_event.clear()
+            st.heap_generation += 1
+            st.heap_in_use = 0
+            st.cwd = "/flash"
+            st.streaming = True
+            st.leds.update(red=False, green=False, blue=False, ir=False)
+            self.last_error = None
+            try:
+                exc = ScriptRun(st).run(source, filename)
+            except EndOfFrames:
+                self.end_reason = "frames"
+                return
+            finally:
+                st.leds.update(red=False, green=False, blue=False, ir=False)
+            if exc is None:
+                self.end_reason = "end"
+            elif isinstance(exc, KeyboardInterrupt) and st.stop_event.is_set():
+                self.end_reason = "stopped"
+            else:
+                self.end_reason, self.last_error = "error", exc
+            st.stop_event.clear()
+
+    def run_main(self) -> None:
+        main = Path(self.opts.fs_root) / "main.py"
+        if main.is_file():
+            self.exec_script(main.read_text(encoding="utf-8"), "main.py")
+
+    def stop(self) -> None:
+        self.state.stop_event.set()
+
+    def latest_frame(self) -> tuple[int, int, str, bytes] | None:
+        """(w, h, "RGB565"|"GRAYSCALE", bytes) of the last snapshot; None before one or with streaming off.
+
+        RGB565 bytes are little-endian 16-bit pixels, row-major.
+        """
+        img = self.state.fb
+        if img is None or not self.state.streaming:
+            return None
+        from host_tools.sim.openmv.modules.image import FORMAT_NAMES
+
+        return img.width(), img.height(), FORMAT_NAMES[img.format()], img.to_bytes()

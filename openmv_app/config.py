@@ -1,0 +1,138 @@
+# config.json: validation and loading. A bad file is rejected whole, with one message per problem,
+# and the app keeps running on the last good values (defaults at boot).
+try:
+    import json
+except ImportError:
+    import ujson as json
+
+# Frame sizes the app accepts (name -> (width, height)); all are OV7725 modes of the H7.
+FRAMESIZES = {
+    "QQQVGA": (80, 60),
+    "QQVGA": (160, 120),
+    "HQVGA": (240, 160),
+    "QVGA": (320, 240),
+    "VGA": (640, 480),
+    "B64X64": (64, 64),
+    "B128X128": (128, 128),
+}
+PIXFORMATS = ("RGB565", "GRAYSCALE")
+COLORS = ("off", "red", "green", "blue", "yellow", "cyan", "magenta", "white")
+UNKNOWN = "unknown"  # the label printed when the best smoothed score is below the threshold
+MAX_SMOOTHING = 30
+
+
+def defaults():
+    return {
+        "threshold": 0.6,  # best smoothed score below this -> label "unknown"
+        "smoothing": 3,  # average the scores of the last N frames (1 = no smoothing)
+        "roi": None,  # [x, y, w, h] in frame pixels, or null for the whole frame
+        "stream": True,  # frames streamed to the host (IDE / host_tools watch)
+        "leds": {"good": "green", "bad": "red", "no_mask": "blue", UNKNOWN: "off"},
+        "framesize": "QVGA",
+        "pixformat": "RGB565",
+    }
+
+
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v):
+    return (isinstance(v, float) or _is_int(v)) and v == v
+
+
+def validate(obj, labels):
+    """Returns (config, errors): a full config (defaults filled in) when errors is empty."""
+    errors = []
+    if not isinstance(obj, dict):
+        return None, ['the file must hold a JSON object, e.g. {"threshold": 0.6}']
+    cfg = defaults()
+    for key in obj:
+        if key not in cfg:
+            errors.append("unknown key '%s' (known keys: %s)" % (key, ", ".join(sorted(cfg))))
+    v = obj.get("threshold", cfg["threshold"])
+    if not _is_number(v):
+        errors.append("threshold: expected a number, got %s" % json.dumps(v))
+    elif not 0.0 <= v <= 1.0:
+        errors.append("threshold: must be between 0 and 1, got %s" % json.dumps(v))
+    else:
+        cfg["threshold"] = float(v)
+    v = obj.get("smoothing", cfg["smoothing"])
+    if not _is_int(v):
+        errors.append("smoothing: expected a whole number of frames, got %s" % json.dumps(v))
+    elif not 1 <= v <= MAX_SMOOTHING:
+        errors.append("smoothing: must be from 1 to %d frames, got %d" % (MAX_SMOOTHING, v))
+    else:
+        cfg["smoothing"] = v
+    v = obj.get("stream", cfg["stream"])
+    if not isinstance(v, bool):
+        errors.append("stream: expected true or false, got %s" % json.dumps(v))
+    else:
+        cfg["stream"] = v
+    v = obj.get("pixformat", cfg["pixformat"])
+    if v not in PIXFORMATS:
+        errors.append("pixformat: expected one of %s, got %s" % (", ".join(PIXFORMATS), json.dumps(v)))
+    else:
+        cfg["pixformat"] = v
+    v = obj.get("framesize", cfg["framesize"])
+    if not isinstance(v, str) or v not in FRAMESIZES:
+        errors.append(
+            "framesize: expected one of %s, got %s" % (", ".join(sorted(FRAMESIZES)), json.dumps(v))
+        )
+    else:
+        cfg["framesize"] = v
+    _check_roi(obj.get("roi", None), cfg, errors)
+    _check_leds(obj.get("leds", None), cfg, labels, errors)
+    return cfg, errors
+
+
+def _check_roi(v, cfg, errors):
+    if v is None:
+        return
+    if not isinstance(v, list) or len(v) != 4 or not all(_is_int(n) for n in v):
+        errors.append("roi: expected [x, y, w, h] (4 whole numbers) or null, got %s" % json.dumps(v))
+        return
+    x, y, w, h = v
+    fw, fh = FRAMESIZES[cfg["framesize"]]
+    if x < 0 or y < 0 or w < 1 or h < 1 or x + w > fw or y + h > fh:
+        errors.append(
+            "roi: %s is not inside the %s frame (%dx%d)" % (json.dumps(v), cfg["framesize"], fw, fh)
+        )
+        return
+    cfg["roi"] = (x, y, w, h)
+
+
+def _check_leds(v, cfg, labels, errors):
+    if v is None:
+        return
+    if not isinstance(v, dict):
+        errors.append("leds: expected an object {label: color}, got %s" % json.dumps(v))
+        return
+    known = list(labels) + [UNKNOWN]
+    leds = {}
+    for label in known:
+        leds[label] = "off"
+    bad = False
+    for label in v:
+        color = v[label]
+        if label not in known:
+            errors.append("leds: unknown label '%s' (labels: %s)" % (label, ", ".join(known)))
+            bad = True
+        elif color not in COLORS:
+            errors.append(
+                "leds.%s: expected one of %s, got %s" % (label, ", ".join(COLORS), json.dumps(color))
+            )
+            bad = True
+        else:
+            leds[label] = color
+    if not bad:
+        cfg["leds"] = leds
+
+
+def parse(text, labels):
+    """Returns (config, errors) for the text of a config.json."""
+    try:
+        obj = json.loads(text)
+    except ValueError as exc:
+        return None, ["not valid JSON (%s)" % exc]
+    return validate(obj, labels)

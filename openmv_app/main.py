@@ -1,0 +1,129 @@
+# Classify what the camera sees with model.tflite (labels in model.txt), drive the RGB LED per class and
+# print one JSON line per frame. Settings come from config.json (see README.md); a bad config.json is
+# reported and the last good settings stay in force. Runs on OpenMV firmware >= 4.5.6 (`ml`) and on
+# older firmware with the legacy `tf` module.
+import os
+import time
+
+try:
+    import json
+except ImportError:
+    import ujson as json
+
+import cam
+import config
+import infer
+import leds
+import smoothing
+
+MODEL = "model.tflite"
+LABELS = "model.txt"
+CONFIG = "config.json"
+
+
+def read_labels(path):
+    with open(path) as f:
+        return [line.strip() for line in f.read().split("\n") if line.strip()]
+
+
+def config_signature():
+    try:
+        st = os.stat(CONFIG)
+        return (st[6], st[8])
+    except OSError:
+        return None
+
+
+def load_config(current, labels, sig):
+    """Returns the config to run on after reading config.json (current one if the file is bad)."""
+    fallback = "defaults" if current is None else "last good config"
+    if sig is None:
+        if current is None:
+            print("config: no %s, using defaults" % CONFIG)
+        else:
+            print("config: %s removed, using defaults" % CONFIG)
+        return config.defaults()
+    try:
+        with open(CONFIG) as f:
+            text = f.read()
+    except OSError as exc:
+        print("config: %s: cannot read (%s), keeping the %s" % (CONFIG, exc, fallback))
+        return current or config.defaults()
+    cfg, errors = config.parse(text, labels)
+    if errors:
+        for e in errors:
+            print("config: %s: %s" % (CONFIG, e))
+        print("config: %s rejected, running on the %s" % (CONFIG, fallback))
+        return current or config.defaults()
+    print("config: %s loaded" % CONFIG)
+    return cfg
+
+
+def best(scores):
+    i = 0
+    for j in range(1, len(scores)):
+        if scores[j] > scores[i]:
+            i = j
+    return i
+
+
+def main():
+    labels = read_labels(LABELS)
+    clf = infer.Classifier(MODEL)
+    if clf.outputs is not None and clf.outputs != len(labels):
+        raise ValueError(
+            "%s has %d labels but %s gives %d scores" % (LABELS, len(labels), MODEL, clf.outputs)
+        )
+    sig = config_signature()
+    cfg = load_config(None, labels, sig)
+    rgb = leds.open_leds()
+    snapshot = cam.open_camera(cfg["pixformat"], cfg["framesize"])
+    cam.set_streaming(cfg["stream"])
+    smoother = smoothing.Smoother(cfg["smoothing"])
+    frame = 0
+    last_start = None
+    while True:
+        t0 = time.ticks_us()
+        img = snapshot()
+        t1 = time.ticks_us()
+        raw = clf.scores(img, cfg["roi"])
+        t2 = time.ticks_us()
+        if len(raw) != len(labels):
+            raise ValueError(
+                "%s has %d labels but %s gives %d scores" % (LABELS, len(labels), MODEL, len(raw))
+            )
+        scores = smoother.push(raw)
+        i = best(scores)
+        label = labels[i] if scores[i] >= cfg["threshold"] else config.UNKNOWN
+        leds.show(rgb, cfg["leds"].get(label, "off"))
+        if cfg["stream"] and cfg["roi"] is not None:
+            img.draw_rectangle(cfg["roi"], color=(255, 255, 0))
+        frame += 1
+        t3 = time.ticks_us()
+        period = time.ticks_diff(t0, last_start) if last_start is not None else time.ticks_diff(t3, t0)
+        last_start = t0
+        line = {
+            "frame": frame,
+            "label": label,
+            "score": round(scores[i], 5),
+            "scores": {labels[k]: round(scores[k], 5) for k in range(len(labels))},
+            "ms": {
+                "snapshot": round(time.ticks_diff(t1, t0) / 1000.0, 2),
+                "infer": round(time.ticks_diff(t2, t1) / 1000.0, 2),
+                "total": round(time.ticks_diff(t3, t0) / 1000.0, 2),
+            },
+            "fps": round(1000000.0 / period, 2) if period > 0 else 0.0,
+        }
+        print(json.dumps(line))
+        new_sig = config_signature()
+        if new_sig != sig:
+            sig = new_sig
+            old = cfg
+            cfg = load_config(cfg, labels, sig)
+            if (cfg["pixformat"], cfg["framesize"]) != (old["pixformat"], old["framesize"]):
+                snapshot = cam.open_camera(cfg["pixformat"], cfg["framesize"])
+            cam.set_streaming(cfg["stream"])
+            smoother.resize(cfg["smoothing"])
+
+
+main()

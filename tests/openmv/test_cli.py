@@ -1,0 +1,151 @@
+"""`host_tools sim openmv`: --json stdout is exactly one JSON line per frame; bad arguments fail clearly."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from host_tools.cli import main as cli_main
+
+
+def _sim(*args: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "host_tools", "sim", "openmv", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        **kw,
+    )
+
+
+def test_json_stdout_is_one_line_per_frame(tmp_path, masks_model, mask_frames):
+    cfg = tmp_path / "cfg.json"
+    cfg.write_text('{"threshold": 0.5, "smoothing": 2, "treshold": 1}')  # a bad key: messages go to stderr
+    proc = _sim(
+        "--frames",
+        str(mask_frames),
+        "--count",
+        "4",
+        "--fps",
+        "100",
+        "--json",
+        "--config",
+        str(cfg),
+        "--fs",
+        str(tmp_path / "fs"),
+        "--model",
+        str(masks_model),
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 4 and proc.stdout.endswith("\n")
+    labels = masks_model.with_suffix(".txt").read_text().split()
+    for n, line in enumerate(lines, 1):
+        r = json.loads(line)
+        assert set(r) == {"frame", "label", "score", "scores", "ms", "fps"}
+        assert r["frame"] == n and r["label"] in labels + ["unknown"]
+        assert isinstance(r["score"], float) and list(r["scores"]) == labels
+        assert set(r["ms"]) == {"snapshot", "infer", "total"} and all(
+            isinstance(v, float) for v in r["ms"].values()
+        )
+        assert r["ms"]["total"] >= r["ms"]["infer"] and isinstance(r["fps"], float)
+    assert "EMULATED OpenMV Cam H7" in proc.stderr and "not measured on a board" in proc.stderr
+    assert "unknown key 'treshold'" in proc.stderr
+
+
+def test_live_output_and_exit_at_end_of_frames(tmp_path, masks_model, mask_frames):
+    proc = _sim(
+        "--frames",
+        str(mask_frames),
+        "--fps",
+        "100",
+        "--fs",
+        str(tmp_path / "fs"),
+        "--model",
+        str(masks_model),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "EMULATED OpenMV Cam H7" in proc.stdout and "host timings" in proc.stdout
+    frames = [ln for ln in proc.stdout.splitlines() if ln.startswith("frame ")]
+    assert len(frames) == len(list(mask_frames.iterdir()))
+    assert " fps  LED " in frames[0]
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--frames", "/nonexistent/frames"], "no such folder or video file"),
+        (["--frames", "{empty}"], "no images"),
+        (["--frames", "{frames}", "--board", "h8"], "unknown board 'h8'"),
+        (["--frames", "{frames}", "--fps", "0"], "--fps must be > 0"),
+        (["--frames", "{frames}", "--fps", "-2"], "--fps must be > 0"),
+        (["--frames", "{frames}", "--count", "0"], "--count must be >= 1"),
+        (["--frames", "{frames}", "--model", "/nonexistent/m.tflite"], "cannot read it"),
+        (["--frames", "{frames}", "--model", "{textfile}"], "not a TensorFlow Lite flatbuffer"),
+        (["--frames", "{frames}", "--config", "/nonexistent/c.json"], "no such file"),
+        (["--frames", "{notvideo}"], "cannot open"),
+        (["--frames", "{frames}", "--firmware", "five"], "firmware version 'five'"),
+    ],
+)
+def test_bad_arguments_exit_2_with_a_clear_message(tmp_path, mask_frames, masks_model, capsys, args, message):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "m.tflite").write_text("not a model")
+    (tmp_path / "clip.mp4").write_text("not a video")
+    subs = {
+        "{empty}": str(tmp_path / "empty"),
+        "{frames}": str(mask_frames),
+        "{textfile}": str(tmp_path / "m.tflite"),
+        "{notvideo}": str(tmp_path / "clip.mp4"),
+    }
+    argv = ["sim", "openmv", *[subs.get(a, a) for a in args], "--fs", str(tmp_path / "fs")]
+    if "--model" not in args:
+        argv += ["--model", str(masks_model)]
+    code = cli_main(argv)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.startswith("host_tools: error: ") and message in err, err
+
+
+def test_missing_frames_argument_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli_main(["sim", "openmv"])
+    assert exc.value.code == 2 and "--frames" in capsys.readouterr().err
+
+
+def test_pty_prints_the_port_first_and_stops_on_sigint(tmp_path):
+    import signal
+
+    from host_tools.paths import MASKS_SAMPLE_FRAMES
+
+    pytest.importorskip("host_tools.sim.openmv.pty_server")
+    if not MASKS_SAMPLE_FRAMES.is_dir():
+        pytest.skip("no bundled sample frames")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "host_tools",
+            "sim",
+            "openmv",
+            "--pty",
+            "--frames",
+            str(MASKS_SAMPLE_FRAMES),
+            "--fs",
+            str(tmp_path / "fs"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        first = proc.stdout.readline().strip()
+        assert first.startswith("/dev/"), first
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

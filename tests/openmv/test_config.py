@@ -1,0 +1,95 @@
+"""config.json: each kind of error prints a specific message; the app keeps the last good values."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import pytest
+
+from host_tools.paths import OPENMV_APP_DIR
+
+LABELS = ["good", "bad", "no_mask"]
+
+
+@pytest.fixture(scope="module")
+def config_mod():
+    """openmv_app/config.py is plain MicroPython-compatible Python: it also imports in CPython."""
+    spec = importlib.util.spec_from_file_location("openmv_config", OPENMV_APP_DIR / "config.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ('{"threshold": 0.5,', "not valid JSON"),
+        ("[1, 2]", "must hold a JSON object"),
+        ('{"treshold": 0.5}', "unknown key 'treshold'"),
+        ('{"threshold": "high"}', 'threshold: expected a number, got "high"'),
+        ('{"threshold": 1.5}', "threshold: must be between 0 and 1, got 1.5"),
+        ('{"smoothing": 2.5}', "smoothing: expected a whole number of frames, got 2.5"),
+        ('{"smoothing": 0}', "smoothing: must be from 1 to 30 frames, got 0"),
+        ('{"stream": "yes"}', 'stream: expected true or false, got "yes"'),
+        ('{"roi": [0, 0, 10]}', "roi: expected [x, y, w, h]"),
+        ('{"roi": [300, 0, 100, 100]}', "roi: [300, 0, 100, 100] is not inside the QVGA frame (320x240)"),
+        ('{"framesize": "HD"}', "framesize: expected one of"),
+        ('{"pixformat": "JPEG"}', 'pixformat: expected one of RGB565, GRAYSCALE, got "JPEG"'),
+        ('{"leds": {"good": "purple"}}', "leds.good: expected one of"),
+        ('{"leds": {"cat": "red"}}', "leds: unknown label 'cat'"),
+    ],
+)
+def test_each_error_kind_has_a_specific_message(config_mod, text, expected):
+    cfg, errors = config_mod.parse(text, LABELS)
+    assert errors and any(expected in e for e in errors), errors
+
+
+def test_valid_config_fills_defaults(config_mod):
+    cfg, errors = config_mod.parse(
+        '{"threshold": 0.8, "roi": [0, 0, 64, 64], "leds": {"good": "white"}}', LABELS
+    )
+    assert errors == []
+    assert cfg["threshold"] == 0.8 and cfg["roi"] == (0, 0, 64, 64) and cfg["smoothing"] == 3
+    assert cfg["leds"] == {"good": "white", "bad": "off", "no_mask": "off", "unknown": "off"}
+
+
+def test_bad_config_at_boot_runs_on_defaults(tmp_path, masks_model, mask_frames, run_app):
+    run = run_app(tmp_path / "fs", mask_frames, masks_model, '{"threshold": 7}', count=2)
+    assert "config: config.json: threshold: must be between 0 and 1, got 7" in run.other_lines
+    assert "config: config.json rejected, running on the defaults" in run.other_lines
+    assert len(run.results) == 2
+
+
+def test_bad_config_while_running_keeps_last_good(tmp_path, masks_model, mask_frames, run_app):
+    """Frames 1-2 run on threshold 0 (never 'unknown'); a bad file at frame 2 is rejected and the labels
+    stay; a good file with threshold 1 at frame 4 makes every label 'unknown' (int8 scores stay < 1)."""
+    fs = tmp_path / "fs"
+    leds_seen = []
+
+    def on_line(line: str, camera) -> None:
+        if line.startswith("{"):
+            n = json.loads(line)["frame"]
+            leds_seen.append(camera.leds)
+            if n == 2:
+                (fs / "config.json").write_text('{"threshold": 0.0, "smoothing": "3"}')
+            elif n == 4:
+                (fs / "config.json").write_text(
+                    '{"threshold": 1.0, "smoothing": 1, "leds": {"unknown": "white"}}'
+                )
+
+    run = run_app(fs, mask_frames, masks_model, {"threshold": 0.0, "smoothing": 1}, on_line=on_line)
+    labels = [r["label"] for r in run.results]
+    assert "unknown" not in labels[:4], labels
+    assert labels[4:] and all(label == "unknown" for label in labels[4:]), labels
+    assert 'config: config.json: smoothing: expected a whole number of frames, got "3"' in run.other_lines
+    assert "config: config.json rejected, running on the last good config" in run.other_lines
+    white = {"red": True, "green": True, "blue": True, "ir": False}
+    assert leds_seen[4:] and all(s == white for s in leds_seen[4:]), leds_seen
+    assert all(sum(s.values()) == 1 for s in leds_seen[:4]), leds_seen  # one colour per class label
+
+
+def test_shipped_config_is_valid_and_spells_out_the_defaults(config_mod):
+    cfg, errors = config_mod.parse((OPENMV_APP_DIR / "config.json").read_text(), LABELS)
+    assert errors == []
+    assert cfg == config_mod.defaults()
