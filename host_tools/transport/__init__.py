@@ -1,0 +1,1 @@
+"""Byte transports to a board (serial ports and pseudo-terminals). Bytes only: no protocol knowledge."""

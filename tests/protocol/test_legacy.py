@@ -1,0 +1,86 @@
+"""Firmware 4.x raw REPL (host side) against the emulated camera's REPL, and protocol detection."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from host_tools.errors import DeviceError, UsageError
+from host_tools.protocol.detect import connect, detect_protocol
+from host_tools.protocol.legacy import RawRepl, ScriptError
+from host_tools.protocol.v2_host import V2Client
+
+
+def test_raw_repl_exec_eval_errors_and_files(start_server) -> None:
+    server = start_server(protocol="repl")  # main.py is running and printing: enter() must interrupt it
+    root = server.camera.opts.fs_root
+    with RawRepl.open(server.path) as repl:
+        assert repl.exec("print('hi')\nprint(2 + 3)") == "hi\n5\n"
+        assert repl.eval("{'a': [1, 2.5, None]}") == {"a": [1, 2.5, None]}
+        with pytest.raises(ScriptError, match="OSError") as err:
+            repl.exec("import os\nos.stat('missing.bin')")
+        assert err.value.traceback.startswith("Traceback (most recent call last):")
+        data = bytes(range(256)) * 9 + b"tail"
+        repl.put_file(data, "blob.bin")
+        assert (root / "blob.bin").read_bytes() == data
+        (root / "other.txt").write_bytes(b"from the camera side\n")
+        assert repl.get_file("other.txt") == b"from the camera side\n"
+
+
+def test_detection_and_override(start_server) -> None:
+    v2 = start_server(main=None)
+    repl = start_server(main=None, protocol="repl")
+    assert detect_protocol(v2.path) == "v2"
+    assert detect_protocol(repl.path) == "legacy"
+    with connect(repl.path) as c:
+        assert isinstance(c, RawRepl)
+    with connect(v2.path, "auto") as c:
+        assert isinstance(c, V2Client)
+    t0 = time.monotonic()
+    with pytest.raises(DeviceError, match="no Protocol V2 answer"):
+        connect(repl.path, "v2", timeout=1.0)  # forcing the wrong protocol fails clearly, quickly
+    assert time.monotonic() - t0 < 5
+    with pytest.raises(UsageError):
+        connect(v2.path, "usbdbg")
+
+
+def test_detection_of_a_silent_port(tmp_path) -> None:
+    import os
+
+    master, slave = os.openpty()
+    try:
+        with pytest.raises(DeviceError, match="neither Protocol V2"):
+            detect_protocol(os.ttyname(slave), timeout=0.5)
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_usbdbg_at_921600_baud_beside_the_repl(start_server) -> None:
+    from host_tools.protocol.usbdbg import UsbdbgClient
+
+    server = start_server(protocol="repl")  # firmware 4.x: main.py runs and prints
+    with UsbdbgClient.open(server.path) as u:
+        assert u.fw_version() == (4, 6, 0)
+        assert u.arch().startswith("H7")
+        assert u.script_running()
+        out = bytearray()
+        wait = time.monotonic() + 5
+        while b"main frame" not in out and time.monotonic() < wait:
+            out += u.read_output()
+            time.sleep(0.05)
+        assert b"main frame" in out
+        u.enable_frames(True)
+        frame = None
+        while frame is None and time.monotonic() < wait + 5:
+            frame = u.read_frame()
+        assert frame is not None and frame[:2] == (320, 240) and frame[2][:2] == b"\xff\xd8"  # JPEG
+        u.exec_script("print('via usbdbg', 6 * 7)\n")
+        out = bytearray()
+        while b"via usbdbg 42" not in out and time.monotonic() < wait + 10:
+            out += u.read_output()
+            time.sleep(0.05)
+        assert b"via usbdbg 42" in out
+    with RawRepl.open(server.path) as repl:  # back at 115200 the same port is the REPL again
+        assert repl.exec("print(6 * 7)") == "42\n"
