@@ -1,0 +1,36 @@
+"""Board link over the raw REPL of firmware 4.x (host_tools.protocol.legacy.RawRepl does the framing)."""
+
+from __future__ import annotations
+
+from host_tools.board import DeviceExecError
+from host_tools.errors import DeviceError
+
+
+class LegacyLink:
+    """A Link (see board.py) on an entered RawRepl: the output and the error text come back separately."""
+
+    def __init__(self, repl, port: str) -> None:
+        self.repl = repl
+        self.description = f"raw REPL (firmware 4.x) on {port}"
+
+    def exec(self, source: str, timeout: float) -> str:
+        out, err = self.repl.exec_raw(source, timeout)
+        if err.strip():
+            raise DeviceExecError(err, out)
+        return out
+
+    def reset(self) -> None:
+        """machine.reset(): the camera reboots at once (no answer comes) and runs main.py."""
+        try:
+            self.repl.port.write(b"import machine\r\nmachine.reset()\r\n\x04")
+        except DeviceError:
+            pass  # the port can vanish as the board resets
+
+    def close(self) -> None:
+        self.repl.close()
+
+
+def open_legacy_link(port: str, timeout: float = 2.0) -> LegacyLink:
+    from host_tools.protocol.legacy import RawRepl
+
+    return LegacyLink(RawRepl.open(port, timeout), port)

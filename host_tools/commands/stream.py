@@ -1,0 +1,61 @@
+"""`host_tools stream`: the app's results in the terminal, one readable line per frame (or its JSON lines)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "stream", help="print the camera app's results in the terminal",
+        description="Print the results of the app running on the camera: one readable line per frame "
+        "(frame, label, score, class scores, FPS, latency), or with --json the app's JSON lines exactly as "
+        "printed. Other lines the camera prints go to stderr. Stop with Ctrl-C.")
+    p.add_argument("--port", required=True, help="serial port of the camera (or the emulator's pty)")
+    p.add_argument("--json", action="store_true", help="print only the app's JSON lines on stdout")
+    p.add_argument("--count", type=int, help="stop after N results")
+    p.add_argument("--restart", action="store_true", help="restart the camera first (main.py runs anew)")
+    p.add_argument("--protocol", default="auto", choices=["auto", "v2", "legacy"],
+                   help="link protocol (default: auto-detect)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from host_tools.errors import UsageError
+    from host_tools.live import Idle, TextLine, open_live
+    from host_tools.results import format_result, is_fragment, parse_result
+
+    if args.count is not None and args.count < 1:
+        raise UsageError(f"--count must be >= 1 (got {args.count})")
+    src = open_live(args.port, args.protocol, restart=args.restart)
+    print(f"streaming from {src.description}; Ctrl-C to stop", file=sys.stderr, flush=True)
+    seen = lost = 0
+    try:
+        for ev in src.events:
+            if isinstance(ev, Idle):
+                if src.running is not None and not src.running():
+                    print("no app is running on the camera (it ended or was stopped; --restart starts "
+                          "main.py again)", file=sys.stderr)
+                    return 0 if seen else 1
+                continue
+            if not isinstance(ev, TextLine):
+                continue
+            r = parse_result(ev.text)
+            if r is None:
+                if is_fragment(ev.text):
+                    lost += 1
+                    print(f"(a result line was cut short: the camera's stdout buffer overran; {lost} so far)",
+                          file=sys.stderr, flush=True)
+                elif ev.text.strip():
+                    print(ev.text, file=sys.stderr, flush=True)
+                continue
+            print(r.line if args.json else format_result(r), flush=True)
+            seen += 1
+            if args.count is not None and seen >= args.count:
+                return 0
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+    finally:
+        src.close()
+    return 0

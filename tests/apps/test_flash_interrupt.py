@@ -1,0 +1,116 @@
+"""An interrupted flash leaves the previous app runnable (emulated H7 on a pty, real files checked).
+
+Two ways to interrupt: a failure injected before every step of the flash (each chunk, each verification,
+the commit), and the camera itself vanishing mid-transfer (the emulator process killed: port gone, power cut).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from host_tools.board_connect import open_board
+from host_tools.flash import BoardTarget, flash, plan_flash
+
+MARK = "app version B"
+
+
+class Injected(Exception):
+    pass
+
+
+def app_files(snapshot: dict[str, bytes]) -> dict[str, bytes]:
+    """What the app reads: everything but flash's own temporaries."""
+    return {n: b for n, b in snapshot.items() if not n.endswith(".new")}
+
+
+def runs(h, port: str) -> tuple[list[dict], str]:
+    """Restart the camera and read 2 results: (JSON results, the other lines it printed)."""
+    r = h.host_tools("stream", "--port", port, "--json", "--count", "2", "--restart", timeout=120)
+    assert r.returncode == 0, r.stderr
+    results = [json.loads(ln) for ln in r.stdout.splitlines()]
+    assert len(results) == 2 and all(res["label"] in h.labels() + ["unknown"] for res in results)
+    return results, r.stderr
+
+
+def test_failure_before_any_step_leaves_the_old_app(camera, h, tmp_path: Path) -> None:
+    assert h.host_tools("flash", "--port", camera.port, "--no-restart").returncode == 0
+    old = h.fs_snapshot(camera.fs)
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"threshold": 0.5}))
+    plan = plan_flash(h.MODEL, cfg, "h7", h.copy_app(tmp_path / "app_b", MARK))
+    main_chunks = -(-len((tmp_path / "app_b" / "main.py").read_bytes()) // 1024)
+    assert main_chunks >= 3
+    steps: list[str] = []
+    k = 0
+    while True:
+        calls: list[str] = []
+
+        def fail_at_k(step: str, calls: list[str] = calls, k: int = k) -> None:
+            calls.append(step)
+            if len(calls) == k + 1:
+                raise Injected(step)
+
+        board = open_board(camera.port, "v2")
+        try:
+            flash(BoardTarget(board), plan, on_step=fail_at_k, restart=False)
+            done = True
+        except Injected as exc:
+            done, step = False, str(exc)
+        finally:
+            board.close()
+        if done:
+            break
+        assert app_files(h.fs_snapshot(camera.fs)) == old, f"old files changed by a flash stopped at {step!r}"
+        steps.append(step)
+        if step in ("probe", f"stage main.py 2/{main_chunks}", "commit"):  # restart there: the old app runs
+            _results, printed = runs(h, camera.port)
+            assert MARK not in printed
+        k += 1
+    kinds = {s.split()[0] for s in steps}
+    assert {"probe", "clean", "space", "stage", "verify", "commit"} <= kinds, steps
+    assert len([s for s in steps if s.startswith("stage main.py")]) == main_chunks  # before every chunk
+    # The flash that completed replaced everything, removed the temporaries and runs the new app.
+    snap = h.fs_snapshot(camera.fs)
+    assert not [n for n in snap if n.endswith(".new")]
+    assert snap["main.py"] == (tmp_path / "app_b" / "main.py").read_bytes()
+    assert snap["config.json"] == cfg.read_bytes()
+    _results, printed = runs(h, camera.port)
+    assert MARK in printed
+
+
+def test_camera_gone_mid_transfer(camera, h, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    assert h.host_tools("flash", "--port", camera.port, "--no-restart").returncode == 0
+    old = h.fs_snapshot(camera.fs)
+    app_b = h.copy_app(tmp_path / "app_b", MARK, bulk=14000)
+    proc = subprocess.Popen([sys.executable, "-m", "host_tools", "flash", "--port", camera.port, "--app",
+                             str(app_b)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not any(p.name.endswith(".new") and p.stat().st_size > 0 for p in camera.fs.iterdir()):
+        assert time.monotonic() < deadline and proc.poll() is None, "the flash never started writing"
+        time.sleep(0.005)
+    camera.proc.kill()  # power cut: the port disappears mid-transfer
+    camera.proc.wait(10)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 3, (out, err)
+    assert "host_tools: error:" in err and "Traceback" not in err
+    assert app_files(h.fs_snapshot(camera.fs)) == old
+    # Power back on: the old app boots and runs.
+    cam2 = h.start_camera(camera.fs)
+    try:
+        _results, printed = runs(h, cam2.port)
+        assert MARK not in printed
+        # The next flash cleans up the temporaries and completes.
+        r = h.host_tools("flash", "--port", cam2.port, "--app", str(app_b))
+        assert r.returncode == 0, r.stderr
+        snap = h.fs_snapshot(camera.fs)
+        assert not [n for n in snap if n.endswith(".new")]
+        assert snap["bulk.py"] == (app_b / "bulk.py").read_bytes()
+        _results, printed = runs(h, cam2.port)
+        assert MARK in printed
+    finally:
+        cam2.stop()

@@ -1,0 +1,152 @@
+"""`host_tools stream` and `watch` against the emulated H7 (flashed first); the page in headless Chromium."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture
+def flashed(camera, h):
+    r = h.host_tools("flash", "--port", camera.port)
+    assert r.returncode == 0, r.stderr
+    return camera
+
+
+def start_watch(h, port: str) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen([sys.executable, "-m", "host_tools", "watch", "--port", port, "--http-port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=h.REPO)
+    line = h.read_line(proc, 60)
+    m = re.search(r"(http://\S+)", line)
+    assert m, line
+    return proc, m.group(1)
+
+
+def get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        return resp.read()
+
+
+class PageDom(HTMLParser):
+    """id -> (attributes, text) of the elements the test looks at."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: dict[str, tuple[dict, str]] = {}
+        self._open: str | None = None
+
+    def handle_starttag(self, tag, attrs) -> None:
+        a = dict(attrs)
+        if a.get("id"):
+            self.found[a["id"]] = (a, "")
+            self._open = a["id"]
+
+    def handle_data(self, data) -> None:
+        if self._open:
+            attrs, text = self.found[self._open]
+            self.found[self._open] = (attrs, text + data)
+
+    def handle_endtag(self, tag) -> None:
+        self._open = None
+
+
+def test_stream_prints_a_readable_line_per_result(flashed, h) -> None:
+    r = h.host_tools("stream", "--port", flashed.port, "--count", "3", timeout=90)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert len(lines) == 3
+    for ln in lines:
+        m = re.match(r"frame +(\d+) +(\S+) +([01]\.\d\d) +\[(.*)\] +([\d.]+) fps +ms: .*infer", ln)
+        assert m, ln
+        assert m.group(2) in h.labels() + ["unknown"]
+        assert all(lab in m.group(4) for lab in h.labels())
+
+
+def test_stream_json_lines_parse(flashed, h) -> None:
+    results = h.stream_json(flashed.port, 4)
+    assert [r["frame"] for r in results] == list(range(results[0]["frame"], results[0]["frame"] + 4))
+    for res in results:
+        assert set(res) >= {"frame", "label", "score", "scores", "ms", "fps"}
+
+
+def test_watch_page_shows_frame_and_label_in_chromium(flashed, h, tmp_path: Path) -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM} (Debian package `chromium`); the page test needs it")
+    from PIL import Image
+
+    proc, url = start_watch(h, flashed.port)
+    try:
+        assert url.startswith("http://127.0.0.1:")  # loopback by default
+        deadline = time.monotonic() + 90
+        while True:  # the page server has a result and a frame
+            state = json.loads(get(url + "api/state"))
+            if state["result"] and state["frame"]["seq"] > 0:
+                break
+            assert time.monotonic() < deadline and proc.poll() is None, state
+            time.sleep(0.3)
+        jpeg = get(url + "frame.jpg")
+        img = Image.open(io.BytesIO(jpeg))
+        assert img.format == "JPEG" and img.size[0] > 0
+        chrome = subprocess.run(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'chromium'}", "--virtual-time-budget=5000", "--dump-dom", url],
+            capture_output=True, text=True, timeout=120)
+        assert chrome.returncode == 0, chrome.stderr[-2000:]
+        dom = PageDom()
+        dom.feed(chrome.stdout)
+        label_attrs, label = dom.found["label"]
+        assert label.strip() in h.labels() + ["unknown"], chrome.stdout[:3000]
+        assert int(label_attrs["data-frame"]) > 0
+        frame_attrs, _ = dom.found["frame"]
+        assert int(frame_attrs["data-seq"]) > 0  # the <img> finished loading a frame from /frame.jpg
+        assert (int(frame_attrs["data-width"]), int(frame_attrs["data-height"])) == img.size
+        assert dom.found["bars"][0]["data-names"].split(",") == h.labels()  # one bar per class
+        assert int(dom.found["latency"][0]["data-points"]) >= 1
+        assert float(dom.found["fps"][1]) > 0
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            out, err = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    assert proc.returncode == 0, err.decode()[-2000:]  # Ctrl-C is a clean exit
+    assert b"Traceback" not in err
+    assert re.search(rb"frame +\d+ ", out)  # terminal lines too
+
+
+def test_watch_exits_clearly_when_the_port_disappears(flashed, h) -> None:
+    proc, url = start_watch(h, flashed.port)
+    try:
+        time.sleep(1.0)
+        flashed.proc.kill()
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 3, err.decode()[-2000:]
+    text = err.decode()
+    assert "host_tools: error:" in text and "Traceback" not in text
+
+
+def test_stream_says_so_when_no_app_runs(camera, h) -> None:
+    r = h.host_tools("flash", "--port", camera.port, "--no-restart")  # files in place, nothing started
+    assert r.returncode == 0, r.stderr
+    s = h.host_tools("stream", "--port", camera.port, timeout=60)
+    assert s.returncode == 1 and "no app is running on the camera" in s.stderr and s.stdout == ""
+    s = h.host_tools("stream", "--port", camera.port, "--restart", "--count", "1", timeout=90)
+    assert s.returncode == 0 and re.match(r"frame +\d+ ", s.stdout), s.stderr

@@ -1,0 +1,63 @@
+"""Pure host-side pieces: traceback -> OSError, script wrapping, result lines, progress bar, lines."""
+
+from __future__ import annotations
+
+import errno
+import io
+import json
+
+from host_tools.board import oserror_from_traceback
+from host_tools.board_v2 import split_output, wrap_script
+from host_tools.live import LineSplitter
+from host_tools.progress import ProgressBar
+from host_tools.results import format_result, is_fragment, parse_result
+
+TB = 'Traceback (most recent call last):\n  File "<stdin>", line 1, in <module>\n'
+
+
+def test_oserror_from_micropython_tracebacks() -> None:
+    e = oserror_from_traceback(TB + "OSError: [Errno 2] ENOENT\n", "x.py")
+    assert isinstance(e, FileNotFoundError) and e.errno == errno.ENOENT and e.filename == "x.py"
+    assert oserror_from_traceback(TB + "OSError: 28\n", "m").errno == errno.ENOSPC  # ports without names
+    assert oserror_from_traceback(TB + "OSError: [Errno 17] EEXIST\n", None).errno == errno.EEXIST
+    assert oserror_from_traceback(TB + "ValueError: bad\n", "p") is None
+
+
+def test_wrapped_output_is_split_at_the_markers() -> None:
+    script = wrap_script("print(1)", "@@tok")
+    assert "exec('print(1)')" in script
+    assert split_output("old main.py line\n@@tokA\nhello\n@@tokZ\n", "@@tok") == ("hello\n", None)
+    assert split_output("@@tokA\npartial", "@@tok") is None
+    out, tb = split_output("@@tokA\nx\n@@tokE\n" + TB + "OSError: [Errno 2] ENOENT\n@@tokZ\n", "@@tok")
+    assert out == "x\n" and tb.endswith("ENOENT\n")
+
+
+def test_result_lines() -> None:
+    line = json.dumps({"frame": 7, "label": "good", "score": 0.91, "scores": {"good": 0.91, "bad": 0.09},
+                       "ms": {"snapshot": 3.0, "infer": 40.5, "total": 45.25}, "fps": 9.5})
+    r = parse_result(line)
+    assert r is not None
+    assert (r.frame, r.label, r.scores["bad"], r.ms["infer"], r.fps) == (7, "good", 0.09, 40.5, 9.5)
+    text = format_result(r)
+    for part in ("7", "good", "0.91", "9.5 fps", "infer 40.5", "total 45.2"):
+        assert part in text
+    assert parse_result("config: config.json loaded") is None
+    assert parse_result('{"frame": 1}') is None
+    assert is_fragment(line[20:]) and not is_fragment("config: loaded")
+
+
+def test_line_splitter_keeps_partial_lines() -> None:
+    s = LineSplitter()
+    assert s.feed(b"ab") == []
+    assert s.feed(b"c\r\nde\nf") == ["abc", "de"]
+    assert s.feed(b"\n") == ["f"]
+
+
+def test_progress_bar_without_a_terminal() -> None:
+    out = io.StringIO()
+    bar = ProgressBar(4000, stream=out)
+    for done in range(0, 4001, 500):
+        bar.update(done, "model.tflite")
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 5  # 0, 25, 50, 75, 100 %
+    assert "100.0%" in lines[-1] and "3.9 KB/3.9 KB" in lines[-1]
