@@ -9,10 +9,11 @@ BIN    := $(VENV)/bin
 JOBS   ?= $(shell nproc)
 APT_PACKAGES := cmake ninja-build g++ g++-arm-linux-gnueabihf qemu-user-static chromium
 
-.PHONY: run test setup apt venv lint cpp-test py-test clean
+.PHONY: run test setup apt venv lint cpp-test py-test clean omv-client
 
+# The emulated H7 on a pty, flashed over the serial protocol, then watched (live page + terminal lines).
 run: setup
-	$(BIN)/host_tools sim openmv --frames models/masks/sample_frames --fps 5
+	$(BIN)/python -m host_tools.demo
 
 test: setup lint cpp-test py-test
 
@@ -45,11 +46,36 @@ $(VENV)/.stamp: pyproject.toml CMakeLists.txt $(shell find cpp_runtime -type f 2
 lint: venv
 	$(BIN)/ruff check .
 
+# C++ unit tests (tests/cpp) three ways: native with -Werror, under ASan+UBSan, and cross-built for
+# ARMv7 (Cortex-A7, as the RV1103) run under qemu-arm-static. Build folders under build/.
+CPP_CMAKE := cmake -S . -G Ninja -DBUILD_TESTING=ON -DCAMRT_WERROR=ON -DBUILD_PYTHON_BINDINGS=OFF
 cpp-test: apt
-	@echo "(C++ tests: see cpp_runtime/)"
+	$(CPP_CMAKE) -B build/cpp-native -DCMAKE_BUILD_TYPE=Release >/dev/null
+	nice ninja -C build/cpp-native -j $(JOBS)
+	ctest --test-dir build/cpp-native --output-on-failure
+	$(CPP_CMAKE) -B build/cpp-asan -DCMAKE_BUILD_TYPE=Debug -DCAMRT_SANITIZE=ON >/dev/null
+	nice ninja -C build/cpp-asan -j $(JOBS)
+	ctest --test-dir build/cpp-asan --output-on-failure
+	$(CPP_CMAKE) -B build/cpp-armv7 -DCMAKE_BUILD_TYPE=Release \
+	  -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cpp_runtime/cmake/armv7-debian.cmake >/dev/null
+	nice ninja -C build/cpp-armv7 -j $(JOBS)
+	ctest --test-dir build/cpp-armv7 --output-on-failure
 
-py-test: venv
+py-test: venv omv-client
 	$(BIN)/pytest -q
+
+# The official OpenMV client (PyPI `openmv`, Python >= 3.12) in its own venv, for the test that connects it
+# to the emulated camera. Made only where a python3.12+ exists; otherwise that test skips and says why.
+OMV_CLIENT_VENV := .venv-omvclient
+PY312 := $(shell for p in python3.13 python3.12 $(wildcard $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python3); do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
+	&& { command -v $$p; break; }; done)
+omv-client: $(if $(PY312),$(OMV_CLIENT_VENV)/.stamp)
+	@$(if $(PY312),:,echo "omv-client: no Python >= 3.12 found; the official-client test will be skipped")
+$(OMV_CLIENT_VENV)/.stamp:
+	test -x $(OMV_CLIENT_VENV)/bin/python || $(PY312) -m venv $(OMV_CLIENT_VENV)
+	$(OMV_CLIENT_VENV)/bin/pip install -q openmv==1.0.7 pillow numpy \
+	  && touch $@ || echo "omv-client: could not install openmv from PyPI; the official-client test will skip"
 
 clean:
 	rm -rf build $(VENV) .pytest_cache .ruff_cache

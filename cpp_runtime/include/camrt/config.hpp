@@ -1,0 +1,63 @@
+// Runtime configuration (config.json on the board), parsed and validated with specific errors.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "camrt/types.hpp"
+#include "camrt/voter.hpp"
+
+namespace camrt {
+
+// Every validation problem is a ConfigError whose message names the key, e.g.
+//   "config: unknown key 'tresholds' (allowed: labels, thresholds, ...)"
+//   "config: 'penalty' = 1.5 is out of range [0, 1]"
+//   "config: 'labels' has 3 labels but the model has 2 outputs"
+class ConfigError : public std::runtime_error {
+   public:
+    using std::runtime_error::runtime_error;
+};
+
+// The JSON keys (all optional except labels):
+//   labels         [string, ...]  class names in model output order; non-empty, unique, 1..1000
+//   thresholds     {label: number in [0, 1]}  per-class threshold; absent labels take 0.5
+//   penalty        number in [0, 1], default 0.1    (see voter.hpp)
+//   k              integer in [1, n_crops], default min(2, n_crops)
+//   n_crops        integer in [1, 16], default 3
+//   hysteresis     integer in [0, 1000] frames, default 0 (off)
+//   fallback       label or null, default null: what is reported when no class is decided
+//   softmax        bool, default true: apply softmax to the engine's scores (false when the model
+//                  already outputs probabilities)
+//   color_order    "RGB" | "BGR", default "RGB": channel order of the model input
+//   output_port    integer in [0, 65535], default 7070; 0 disables the TCP output
+//   model          string, default "model.rknn": model file, relative to the config's folder
+//   max_fps        number in [0, 1000], default 0 (unlimited)
+struct Config {
+    std::vector<std::string> labels;
+    std::vector<float> thresholds;  // one per label, same order
+    float penalty = 0.1f;
+    int k = 2;
+    int n_crops = 3;
+    int hysteresis = 0;
+    int fallback = -1;  // label index, -1 = none
+    bool softmax = true;
+    ColorOrder color_order = ColorOrder::RGB;
+    int output_port = 7070;
+    std::string model = "model.rknn";
+    double max_fps = 0.0;
+
+    VoterParams voter_params() const;
+    int label_index(const std::string& label) const;  // -1 when absent
+};
+
+// Parses and validates JSON text. Throws ConfigError (JSON syntax errors included, with line/column).
+Config parse_config(const std::string& json_text);
+// Reads and parses a file; the error message starts with the path.
+Config load_config(const std::string& path);
+// Throws ConfigError when the label count differs from the model's output count.
+void check_model_classes(const Config& cfg, int model_classes);
+// Serialises every field (parse_config(config_to_json(c)) gives c back).
+std::string config_to_json(const Config& cfg);
+
+}  // namespace camrt

@@ -1,0 +1,30 @@
+#!/bin/sh
+# Cross-build rv1103_app for the Luckfox Pico (RV1103/RV1106, uClibc) and lay out the deploy folder.
+#
+#   LUCKFOX_SDK=/path/to/luckfox-pico \
+#   RKNN_RUNTIME_DIR=/path/to/rknn-toolkit2/rknpu2/runtime/Linux/librknn_api \
+#   MODEL=models/birds/birds_mnv3s_rv1103.rknn \
+#   rv1103_app/build_board.sh [DEPLOY_DIR]        (default: build/rv1103/deploy)
+#
+# DEPLOY_DIR then holds bin/rv1103_app, lib/librknnmrt.so (copied from RKNN_RUNTIME_DIR), model/model.rknn,
+# config.json and S99classifier. Nothing from the Rockchip SDK is ever copied into this repository.
+set -eu
+here=$(cd "$(dirname "$0")/.." && pwd)
+: "${LUCKFOX_SDK:?set LUCKFOX_SDK to the luckfox-pico SDK checkout (its tools/linux/toolchain holds the compiler)}"
+: "${RKNN_RUNTIME_DIR:?set RKNN_RUNTIME_DIR to rknn-toolkit2/rknpu2/runtime/Linux/librknn_api}"
+model=${MODEL:-}
+if [ -z "$model" ]; then
+	model=$(ls "$here"/models/birds/*.rknn 2>/dev/null | head -n 1 || true)
+fi
+[ -n "$model" ] && [ -f "$model" ] || { echo "build_board.sh: no .rknn model (set MODEL=...)" >&2; exit 2; }
+deploy=${1:-$here/build/rv1103/deploy}
+build=$here/build/rv1103
+
+cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
+	-DCMAKE_TOOLCHAIN_FILE="$here/rv1103_app/cmake/luckfox-uclibc.cmake" \
+	-DLUCKFOX_SDK="$LUCKFOX_SDK" -DRKNN_RUNTIME_DIR="$RKNN_RUNTIME_DIR" -DRV1103_MODEL="$(realpath "$model")"
+cmake --build "$build" --target rv1103_app
+rm -rf "$deploy"
+cmake --install "$build" --prefix "$deploy" --strip
+echo "deploy folder ready: $deploy"
+ls -lR "$deploy"

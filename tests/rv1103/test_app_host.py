@@ -1,0 +1,374 @@
+"""The host build of rv1103_app: JSON lines on stdout and TCP, config hot reload, clean SIGTERM stop.
+
+The engine is a real one: ONNX Runtime on a small ONNX graph built here, served to the app through its
+pipe engine (host_tools/sim/rv1103/tensor_server.py). The app is built in the native cmake build dir that
+`make cpp-test` makes (build/cpp-native or build/native), or in a temporary dir when that is absent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx")
+
+REPO = Path(__file__).resolve().parents[2]
+SERVER = REPO / "host_tools" / "sim" / "rv1103" / "tensor_server.py"
+RED, GREY, BLUE = (255, 0, 0), (128, 128, 128), (0, 0, 255)
+
+
+@pytest.fixture(scope="session")
+def app_bin(tmp_path_factory) -> Path:
+    if not shutil.which("cmake"):
+        pytest.skip("cmake not installed")
+    # The native build dir of `make cpp-test`, else a private one.
+    dirs = (REPO / "build" / "cpp-native", REPO / "build" / "native")
+    made = [d for d in dirs if (d / "CMakeCache.txt").is_file()]
+    if made:
+        build = made[0]
+    else:
+        build = tmp_path_factory.mktemp("rv1103_build")
+        gen = ["-G", "Ninja"] if shutil.which("ninja") else []
+        subprocess.run(["cmake", "-S", str(REPO), "-B", str(build), *gen, "-DBUILD_TESTING=OFF",
+                        "-DCMAKE_BUILD_TYPE=Release"], check=True, capture_output=True)
+    # Incremental: only what changed since the last build is compiled.
+    r = subprocess.run(["cmake", "--build", str(build), "--target", "rv1103_app", "-j", "2"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    exe = build / "rv1103_app" / "rv1103_app"
+    assert exe.is_file()
+    return exe
+
+
+def colour_model(path: Path, size: int = 32) -> Path:
+    """logits = [R - B, B - R] / 255 of the mean input colour: a real graph with predictable outputs."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = np.array([[1, 0, -1], [-1, 0, 1]], np.float32) / 255.0
+    nodes = [
+        helper.make_node("GlobalAveragePool", ["x"], ["g"]),
+        helper.make_node("Flatten", ["g"], ["f"]),
+        helper.make_node("Gemm", ["f", "W", "b"], ["y"], transB=1),
+    ]
+    graph = helper.make_graph(
+        nodes, "colour", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, size, size])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])],
+        [numpy_helper.from_array(w, "W"), numpy_helper.from_array(np.zeros(2, np.float32), "b")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, path)
+    return path
+
+
+def bands(w: int, h: int, colours) -> np.ndarray:
+    img = np.zeros((h, w, 3), np.uint8)
+    n = len(colours)
+    for i, c in enumerate(colours):
+        if w >= h:
+            img[:, i * w // n:(i + 1) * w // n] = c
+        else:
+            img[i * h // n:(i + 1) * h // n, :] = c
+    return img
+
+
+def write_ppm(path: Path, img: np.ndarray) -> None:
+    h, w, _ = img.shape
+    path.write_bytes(f"P6\n{w} {h}\n255\n".encode() + img.tobytes())
+
+
+@pytest.fixture()
+def scene(tmp_path: Path):
+    model = colour_model(tmp_path / "colour.onnx")
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    write_ppm(frames / "a_wide.ppm", bands(192, 64, [RED, GREY, BLUE]))
+    write_ppm(frames / "b_tall.ppm", bands(64, 192, [BLUE, GREY, RED]))
+    write_ppm(frames / "c_square.ppm", bands(64, 64, [RED]))
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"labels": ["red", "blue"], "k": 1, "penalty": 0.0, "output_port": 0}))
+    cmd = shlex.join([sys.executable, str(SERVER), "--runtime", "onnx", "--model", str(model)])
+    return {"model": model, "frames": frames, "config": cfg, "engine_cmd": cmd}
+
+
+class App:
+    """rv1103_app in the background; stderr is collected line by line."""
+
+    def __init__(self, exe: Path, *args: str) -> None:
+        self.proc = subprocess.Popen([str(exe), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+        self.err: list[str] = []
+        self.out: list[str] = []
+        self._t_err = threading.Thread(target=self._pump, args=(self.proc.stderr, self.err), daemon=True)
+        self._t_out = threading.Thread(target=self._pump, args=(self.proc.stdout, self.out), daemon=True)
+        self._t_err.start()
+        self._t_out.start()
+
+    @staticmethod
+    def _pump(stream, sink: list[str]) -> None:
+        for line in stream:
+            sink.append(line.rstrip("\n"))
+
+    def wait_for(self, pred, what: str, timeout: float = 30.0):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            got = pred()
+            if got:
+                return got
+            if self.proc.poll() is not None:
+                time.sleep(0.2)
+                got = pred()
+                if got:
+                    return got
+                pytest.fail(f"app exited ({self.proc.returncode}) before {what}:\n" + "\n".join(self.err))
+            time.sleep(0.05)
+        pytest.fail(f"timed out waiting for {what}; stderr:\n" + "\n".join(self.err))
+
+    def port(self) -> int:
+        def find():
+            for ln in self.err:
+                if "listening on 127.0.0.1:" in ln:
+                    return int(ln.split("127.0.0.1:")[1].split()[0])
+            return None
+
+        return self.wait_for(find, "the listening line")
+
+    def finish(self, timeout: float = 20.0) -> int:
+        rc = self.proc.wait(timeout=timeout)
+        self._t_err.join(5)
+        self._t_out.join(5)
+        return rc
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def run_once(exe: Path, scene, *extra: str) -> subprocess.CompletedProcess:
+    argv = [str(exe), "--config", str(scene["config"]), "--frames", str(scene["frames"]),
+            "--engine-cmd", scene["engine_cmd"], *extra]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=120)
+
+
+def strip_ms(rec: dict) -> dict:
+    return {k: v for k, v in rec.items() if k != "ms"}
+
+
+def test_finite_run_gives_one_line_per_frame(app_bin, scene):
+    r = run_once(app_bin, scene, "--pipe-w-stride-pad", "8")  # padded rows, as RKNN's w_stride
+    assert r.returncode == 0, r.stderr
+    recs = [json.loads(ln) for ln in r.stdout.splitlines()]
+    assert [len(x["crops"]) for x in recs] == [3, 3, 1]
+    assert [c["vote"] for c in recs[0]["crops"]] == ["red", "red", "blue"]
+    assert [c["vote"] for c in recs[1]["crops"]] == ["blue", "red", "red"]
+    p_red = 1 / (1 + np.exp(-2.0))  # pure red: logits (1, -1)
+    assert recs[0]["crops"][0]["scores"]["red"] == pytest.approx(p_red, abs=2e-3)
+    assert recs[2]["decision"] == "red"
+    assert "end of frames" in r.stderr and "not the board's NPU" in r.stderr
+
+
+def test_app_lines_equal_the_sim_lines(app_bin, scene):
+    pytest.importorskip("camrt", reason="the camrt extension is not built")
+    r = run_once(app_bin, scene)
+    assert r.returncode == 0, r.stderr
+    scene["model"].with_suffix(".txt").write_text("red\nblue\n")
+    argv = [sys.executable, "-m", "host_tools", "sim", "rv1103", "--frames", str(scene["frames"]),
+            "--config", str(scene["config"]), "--model", str(scene["model"]), "--json"]
+    sim = subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert sim.returncode == 0, sim.stderr
+    app_recs = [strip_ms(json.loads(ln)) for ln in r.stdout.splitlines()]
+    sim_recs = [strip_ms(json.loads(ln)) for ln in sim.stdout.splitlines()]
+    assert app_recs == sim_recs and len(app_recs) == 3
+
+
+def test_tcp_clients_get_the_stdout_lines_and_sigterm_stops_cleanly(app_bin, scene):
+    app = App(app_bin, "--config", str(scene["config"]), "--frames", str(scene["frames"]), "--engine-cmd",
+              scene["engine_cmd"], "--loop", "--fps", "30", "--port", "auto", "--bind", "127.0.0.1")
+    try:
+        port = app.port()
+        clients = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(2)]
+        got = [b"", b""]
+        end = time.monotonic() + 20
+        while time.monotonic() < end and min(g.count(b"\n") for g in got) < 8:
+            for i, c in enumerate(clients):
+                c.settimeout(0.2)
+                try:
+                    got[i] += c.recv(65536)
+                except TimeoutError:
+                    pass
+        assert min(g.count(b"\n") for g in got) >= 8, "TCP clients got too few lines"
+        assert engine_servers(scene["model"]), "the engine server should be running"
+        app.proc.send_signal(signal.SIGTERM)
+        rc = app.finish()
+        for c in clients:  # the app closed the connections: the rest arrives, then EOF
+            c.settimeout(5)
+            i = clients.index(c)
+            while chunk := c.recv(65536):
+                got[i] += chunk
+            c.close()
+    finally:
+        app.kill()
+    assert rc == 0, "\n".join(app.err)
+    assert any("stopped by signal 15" in ln for ln in app.err)
+    out = app.out
+    for g in got:
+        lines = g.decode().splitlines()
+        assert len(lines) >= 8
+        # A client joins mid-stream: what it got is a contiguous run of the stdout lines, byte for byte.
+        start = out.index(lines[0])
+        assert out[start:start + len(lines)] == lines
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=2)
+    assert not engine_servers(scene["model"]), "the engine server outlived the app"
+
+
+def engine_servers(model: Path) -> list[int]:
+    """Pids of live tensor servers for this test's model (the pipe engine's child)."""
+    pids = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                cmd = (d / "cmdline").read_bytes().decode(errors="replace")
+                state = (d / "stat").read_text().split(") ")[1][0]
+            except OSError:
+                continue
+            if str(model) in cmd and "tensor_server" in cmd and state != "Z":
+                pids.append(int(d.name))
+    return pids
+
+
+def test_config_reload_good_then_bad_keeps_the_last_good(app_bin, scene):
+    cfg = scene["config"]
+    app = App(app_bin, "--config", str(cfg), "--frames", str(scene["frames"]), "--engine-cmd",
+              scene["engine_cmd"], "--loop", "--fps", "30", "--port", "0")
+    try:
+        app.wait_for(lambda: len(app.out) >= 3, "first frames")
+        time.sleep(0.05)
+        cfg.write_text(json.dumps({"labels": ["red", "blue"], "n_crops": 1, "output_port": 0}))
+        app.wait_for(lambda: any("config reloaded" in ln for ln in app.err), "the reload")
+        mark = len(app.out)
+        app.wait_for(lambda: len(app.out) >= mark + 6, "frames after the reload")
+        after_good = [json.loads(ln) for ln in app.out[mark:mark + 6]]
+        assert all(len(r["crops"]) == 1 for r in after_good)  # n_crops 1 is in force for wide frames too
+        cfg.write_text('{"labels": ["red", "blue"], "n_crops": 1, "tresholds": {}}')
+        app.wait_for(lambda: any("rejected" in ln for ln in app.err), "the rejection")
+        rejection = next(ln for ln in app.err if "rejected" in ln)
+        assert "tresholds" in rejection  # the reason names the bad key
+        mark = len(app.out)
+        app.wait_for(lambda: len(app.out) >= mark + 6, "frames after the rejection")
+        assert all(len(json.loads(ln)["crops"]) == 1 for ln in app.out[mark:mark + 6])
+        # SIGHUP forces a reload even without a file change: the bad file is rejected again.
+        n_rejected = sum("rejected" in ln for ln in app.err)
+        app.proc.send_signal(signal.SIGHUP)
+        app.wait_for(lambda: sum("rejected" in ln for ln in app.err) > n_rejected, "the SIGHUP reload")
+        assert app.proc.poll() is None
+        app.proc.send_signal(signal.SIGINT)
+        assert app.finish() == 0
+    finally:
+        app.kill()
+
+
+def test_nv12_video_goes_through_the_yuv_path(app_bin, scene, tmp_path):
+    cv2 = pytest.importorskip("cv2")
+    frame = bands(192, 64, [RED, GREY, BLUE])
+    i420 = cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420)
+    y4m = tmp_path / "clip.y4m"
+    with open(y4m, "wb") as f:
+        f.write(b"YUV4MPEG2 W192 H64 F10:1 Ip A1:1 C420jpeg\n")
+        for _ in range(2):
+            f.write(b"FRAME\n" + i420.tobytes())
+    r = subprocess.run([str(app_bin), "--config", str(scene["config"]), "--frames", str(y4m), "--engine-cmd",
+                        scene["engine_cmd"]], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    recs = [json.loads(ln) for ln in r.stdout.splitlines()]
+    assert len(recs) == 2 and "as NV12" in r.stderr
+    assert [c["vote"] for c in recs[0]["crops"]] == ["red", "red", "blue"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--bogus"], "unknown option '--bogus'"),
+        (["--count", "0"], "--count = 0 is out of range"),
+        (["--engine", "rknn"], "no RKNN engine"),
+        (["--engine", "pipe"], "--engine pipe needs --engine-cmd"),
+    ],
+)
+def test_usage_errors_exit_2(app_bin, scene, args, message):
+    if "rknn" in args:
+        usage = subprocess.run([str(app_bin), "--help"], capture_output=True, text=True, timeout=30).stdout
+        if "no RKNN engine" not in usage:
+            pytest.skip("this build has the RKNN engine")
+    argv = [str(app_bin), "--config", str(scene["config"]), "--frames", str(scene["frames"]), *args]
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2
+    assert message in r.stderr
+
+
+def test_bad_first_config_and_missing_frames_are_reported(app_bin, scene, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"labels": ["red", "blue"], "penalty": 3}')
+    r = run_once(app_bin, {**scene, "config": bad})
+    assert r.returncode == 2 and "penalty" in r.stderr
+    r = run_once(app_bin, {**scene, "frames": tmp_path / "none"})
+    assert r.returncode == 1 and "no such file or folder" in r.stderr
+
+
+def test_image_formats_and_bad_files(app_bin, scene, tmp_path):
+    from PIL import Image
+
+    frames = tmp_path / "formats"
+    frames.mkdir()
+    red = bands(64, 64, [RED])
+    grey = np.full((64, 64), 128, np.uint8)
+    (frames / "a_p5.pgm").write_bytes(b"P5\n# a comment\n64 64\n255\n" + grey.tobytes())
+    ascii_px = " ".join(str(v // 2) for v in bands(64, 64, [BLUE]).reshape(-1))
+    (frames / "b_p3.ppm").write_text(f"P3\n64 64\n127\n{ascii_px}\n")  # maxval 127: scaled to 0..255
+    (frames / "c_cut.ppm").write_bytes(b"P6\n64 64\n255\n" + red.tobytes()[:1000])
+    (frames / "d_not.ppm").write_bytes(b"GIF89a")
+    Image.fromarray(red).save(frames / "e.jpg", quality=95)
+    r = run_once(app_bin, {**scene, "frames": frames})
+    assert r.returncode == 0, r.stderr
+    recs = [json.loads(ln) for ln in r.stdout.splitlines()]
+    jpeg = "JPEG" in r.stderr.split("frames from", 1)[1].splitlines()[0]
+    assert len(recs) == (3 if jpeg else 2)
+    assert recs[0]["crops"][0]["scores"]["red"] == pytest.approx(0.5, abs=1e-3)  # grey: R = B
+    assert recs[1]["decision"] == "blue"
+    assert recs[1]["crops"][0]["scores"]["blue"] == pytest.approx(1 / (1 + np.exp(-2.0)), abs=3e-3)
+    if jpeg:
+        assert recs[2]["decision"] == "red"
+    assert "c_cut.ppm: raster truncated" in r.stderr
+    assert "d_not.ppm: not a PGM/PPM file" in r.stderr
+    # Files that do not decode are not frames: the indices stay consecutive.
+    assert [x["frame"] for x in recs] == list(range(len(recs)))
+
+
+def test_deploy_layout(app_bin, tmp_path):
+    prefix = tmp_path / "deploy"
+    r = subprocess.run(["cmake", "--install", str(app_bin.parent.parent), "--prefix", str(prefix)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert (prefix / "bin" / "rv1103_app").is_file() and (prefix / "model").is_dir()
+    cfg = json.loads((prefix / "config.json").read_text())
+    labels_file = REPO / "models" / "birds" / "birds_mnv3s.txt"
+    if labels_file.is_file():  # the deploy config names the bird model's classes, in its output order
+        assert cfg["labels"] == labels_file.read_text().split()
+    init = prefix / "S99classifier"
+    assert os.access(init, os.X_OK)
+    assert subprocess.run(["sh", "-n", str(init)]).returncode == 0
+    text = init.read_text()
+    start = text.index("start() {")
+    assert text.index("stop_rkipc", start) < text.index("start-stop-daemon -S", start)  # rkipc goes first

@@ -1,0 +1,63 @@
+"""The emulated RV1103 on the real bird model (ONNX int8 twin) and real bird / not-bird images.
+
+Wide and tall frames are composed from three validation images of one class (the data README suggests
+it), so each frame takes the three-crop path; the voted decision must be right on most frames. Skips
+until the bird model exists (models/birds, made by its recipe) or where ../shared/data is absent.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("camrt", reason="the camrt extension is not built (pip install -e . builds it)")
+
+from host_tools.cli import main  # noqa: E402
+from host_tools.paths import BIRDS_DIR  # noqa: E402
+
+MODEL = BIRDS_DIR / "birds_mnv3s_int8.onnx"
+PER_CLASS = 8
+
+
+def model_side() -> int:
+    import onnxruntime as ort
+
+    shape = ort.InferenceSession(str(MODEL), providers=["CPUExecutionProvider"]).get_inputs()[0].shape
+    return int(shape[2] if shape[1] in (1, 3) else shape[1])
+
+
+def compose(paths: list[Path], side: int, tall: bool) -> np.ndarray:
+    from PIL import Image
+
+    tiles = [np.asarray(Image.open(p).convert("RGB").resize((side, side), Image.BILINEAR)) for p in paths]
+    return np.concatenate(tiles, axis=0 if tall else 1)
+
+
+@pytest.mark.skipif(not MODEL.is_file(), reason=f"bird model not built yet ({MODEL})")
+def test_bird_frames_are_classified_by_three_crop_voting(shared_data, tmp_path, capsys):
+    from PIL import Image
+
+    labels = (BIRDS_DIR / "birds_mnv3s.txt").read_text().split()
+    side = model_side()
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    truth = {}
+    for label in ("bird", "not_bird"):
+        files = sorted((shared_data / "birds" / "val" / label).glob("*.jpg"))[: 3 * PER_CLASS]
+        for i in range(PER_CLASS):
+            name = f"{label}_{i:02d}.png"
+            Image.fromarray(compose(files[3 * i:3 * i + 3], side, tall=i % 2 == 1)).save(frames / name)
+            truth[name] = label
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"labels": labels, "k": 2, "penalty": 0.1, "max_fps": 0}))
+    assert main(["sim", "rv1103", "--frames", str(frames), "--config", str(cfg), "--json"]) == 0
+    recs = [json.loads(ln) for ln in capsys.readouterr()[0].splitlines()]
+    assert len(recs) == 2 * PER_CLASS
+    names = sorted(truth)
+    assert all(len(r["crops"]) == 3 for r in recs)
+    right = sum(r["decision"] == truth[n] for r, n in zip(recs, names, strict=True))
+    # Each frame holds three images of its class: the vote should be right far more often than chance.
+    assert right >= 0.75 * len(recs), [(n, r["decision"]) for r, n in zip(recs, names, strict=True)]

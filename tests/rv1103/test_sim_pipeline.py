@@ -1,0 +1,190 @@
+"""host_tools sim rv1103: JSON lines, the crop paths and argument errors, through the real camrt pipeline.
+
+The model is a small real ONNX graph built here (mean colour -> 2 logits), run by ONNX Runtime, so the
+expected scores follow from arithmetic on the frame colours, not from the code under test.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("camrt", reason="the camrt extension is not built (pip install -e . builds it)")
+onnx = pytest.importorskip("onnx")
+
+from host_tools.cli import main  # noqa: E402
+
+RED, GREY, BLUE = (255, 0, 0), (128, 128, 128), (0, 0, 255)
+
+
+def colour_model(path: Path, size: int = 32, std: float | None = None) -> Path:
+    """logits = [R - B, B - R] of the mean input colour (after the card's normalisation)."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = np.array([[1, 0, -1], [-1, 0, 1]], np.float32)
+    nodes = [
+        helper.make_node("GlobalAveragePool", ["x"], ["g"]),
+        helper.make_node("Flatten", ["g"], ["f"]),
+        helper.make_node("Gemm", ["f", "W", "b"], ["y"], transB=1),
+    ]
+    graph = helper.make_graph(
+        nodes, "colour", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, size, size])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])],
+        [numpy_helper.from_array(w, "W"), numpy_helper.from_array(np.zeros(2, np.float32), "b")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, path)
+    path.with_suffix(".txt").write_text("red\nblue\n")
+    if std is not None:
+        card = {"colour_order": "RGB", "mean": [0, 0, 0], "std": std}
+        path.with_suffix(".json").write_text(json.dumps(card))
+    return path
+
+
+def bands(w: int, h: int, colours) -> np.ndarray:
+    """Frame split into equal bands along its long side."""
+    img = np.zeros((h, w, 3), np.uint8)
+    n = len(colours)
+    for i, c in enumerate(colours):
+        if w >= h:
+            img[:, i * w // n:(i + 1) * w // n] = c
+        else:
+            img[i * h // n:(i + 1) * h // n, :] = c
+    return img
+
+
+def save(folder: Path, name: str, img: np.ndarray) -> None:
+    from PIL import Image
+
+    folder.mkdir(exist_ok=True)
+    Image.fromarray(img).save(folder / name)
+
+
+def softmax2(a: float, b: float) -> float:
+    return 1.0 / (1.0 + math.exp(b - a))
+
+
+@pytest.fixture()
+def setup(tmp_path: Path):
+    model = colour_model(tmp_path / "colour.onnx", std=255.0)
+    frames = tmp_path / "frames"
+    save(frames, "a_wide.png", bands(192, 64, [RED, GREY, BLUE]))
+    save(frames, "b_tall.png", bands(64, 192, [BLUE, GREY, RED]))
+    save(frames, "c_square.png", bands(64, 64, [RED]))
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"labels": ["red", "blue"], "k": 1, "penalty": 0.0, "max_fps": 0}))
+    return model, frames, cfg
+
+
+def base(frames: Path, cfg: Path, model: Path) -> list[str]:
+    return ["--frames", str(frames), "--config", str(cfg), "--model", str(model)]
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    rc = main(["sim", "rv1103", *argv])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_json_lines_follow_the_contract(setup, capsys):
+    model, frames, cfg = setup
+    rc, out, err = run_cli(capsys, *base(frames, cfg, model), "--json")
+    assert rc == 0, err
+    lines = out.splitlines()
+    assert len(lines) == 3
+    recs = [json.loads(ln) for ln in lines]  # stdout holds nothing but JSON lines
+    assert "EMULATED RV1103" in err
+    sizes = [(192, 64), (64, 192), (64, 64)]
+    for i, (rec, (fw, fh)) in enumerate(zip(recs, sizes, strict=True)):
+        assert list(rec) == ["frame", "decision", "score", "raw", "crops", "ms"]
+        assert rec["frame"] == i
+        assert list(rec["ms"]) == ["capture", "preprocess", "inference", "postprocess", "total"]
+        assert rec["ms"]["total"] >= rec["ms"]["inference"] > 0
+        for c in rec["crops"]:
+            assert c["w"] == c["h"] == min(fw, fh)  # square crops of the short side
+            assert 0 <= c["x"] and c["x"] + c["w"] <= fw and 0 <= c["y"] and c["y"] + c["h"] <= fh
+            assert c["x"] % 4 == 0 and c["y"] % 4 == 0
+            assert list(c["scores"]) == ["red", "blue"]
+            assert sum(c["scores"].values()) == pytest.approx(1.0, abs=2e-4)
+    # Wide and tall frames take the three-crop path, the square one a single crop.
+    assert [len(r["crops"]) for r in recs] == [3, 3, 1]
+    assert [c["x"] for c in recs[0]["crops"]] == [0, 64, 128]
+    assert [c["y"] for c in recs[1]["crops"]] == [0, 64, 128]
+
+
+def test_scores_follow_the_card_normalisation(setup, capsys):
+    model, frames, cfg = setup
+    rc, out, _ = run_cli(capsys, *base(frames, cfg, model), "--json")
+    assert rc == 0
+    wide, tall, square = (json.loads(ln) for ln in out.splitlines())
+    # Card: x / 255, so a pure red crop gives logits (1, -1), grey (0, 0), blue (-1, 1).
+    p_red = softmax2(1.0, -1.0)
+    left, mid, right = (c["scores"]["red"] for c in wide["crops"])
+    assert left == pytest.approx(p_red, abs=2e-3)
+    assert mid == pytest.approx(0.5, abs=2e-3)
+    assert right == pytest.approx(1 - p_red, abs=2e-3)
+    assert [c["vote"] for c in wide["crops"]] == ["red", "red", "blue"]  # grey ties go to the lower index
+    assert [c["vote"] for c in tall["crops"]] == ["blue", "red", "red"]
+    assert square["decision"] == "red" and square["score"] == pytest.approx(p_red, abs=2e-3)
+
+
+def test_readable_output_has_a_banner_and_a_line_per_frame(setup, capsys):
+    model, frames, cfg = setup
+    rc, out, _ = run_cli(capsys, "--frames", str(frames), "--config", str(cfg), "--model", str(model),
+                         "--count", "2")
+    assert rc == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("EMULATED RV1103") and "not from a board" in lines[0]
+    assert len(lines) == 3
+    assert "a_wide.png" in lines[1] and "3 crops" in lines[1]
+    assert "b_tall.png" in lines[2]
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--count", "0"], "--count must be at least 1"),
+        (["--port", "70000"], "--port must be in 0..65535"),
+        (["--calib", "x"], "--calib is only used with --engine rknn-sim"),
+    ],
+)
+def test_bad_arguments_are_usage_errors(setup, capsys, extra, message):
+    model, frames, cfg = setup
+    rc, _, err = run_cli(capsys, "--frames", str(frames), "--config", str(cfg), "--model", str(model), *extra)
+    assert rc == 2
+    assert message in err
+
+
+def test_bad_inputs_are_usage_errors(setup, tmp_path, capsys):
+    model, frames, cfg = setup
+    rc, _, err = run_cli(capsys, *base(tmp_path / "nope", cfg, model))
+    assert rc == 2 and "no such file or folder" in err
+    rknn = tmp_path / "m.rknn"
+    rknn.write_bytes(b"x")
+    rc, _, err = run_cli(capsys, "--frames", str(frames), "--config", str(cfg), "--model", str(rknn))
+    assert rc == 2 and "must be an ONNX file" in err
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"labels": ["red", "blue", "green"]}))
+    rc, _, err = run_cli(capsys, "--frames", str(frames), "--config", str(bad), "--model", str(model))
+    assert rc == 2 and "3 labels" in err and "2 outputs" in err
+    swapped = tmp_path / "swapped.json"
+    swapped.write_text(json.dumps({"labels": ["blue", "red"]}))
+    rc, _, err = run_cli(capsys, "--frames", str(frames), "--config", str(swapped), "--model", str(model))
+    assert rc == 2 and "differ from the model's" in err
+
+
+def test_small_frames_are_skipped_with_a_reason(setup, tmp_path, capsys):
+    model, _, cfg = setup
+    frames = tmp_path / "small"
+    save(frames, "a.png", bands(20, 16, [RED]))
+    save(frames, "b.png", bands(64, 64, [BLUE]))
+    rc, out, err = run_cli(capsys, *base(frames, cfg, model), "--json")
+    assert rc == 0
+    recs = [json.loads(ln) for ln in out.splitlines()]
+    assert [r["frame"] for r in recs] == [1]  # frame 0 was too small and is skipped, indices keep counting
+    assert "frame 0 (a.png) skipped" in err and "smaller than the model input" in err

@@ -1,0 +1,142 @@
+"""host_tools sim rv1103: config hot reload (camrt's ConfigWatcher), SIGTERM stop and the TCP output."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("camrt", reason="the camrt extension is not built (pip install -e . builds it)")
+onnx = pytest.importorskip("onnx")
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def colour_model(path: Path, size: int = 32) -> Path:
+    """logits = [R - B, B - R] / 255 of the mean input colour, with its labels file."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = np.array([[1, 0, -1], [-1, 0, 1]], np.float32) / 255.0
+    nodes = [
+        helper.make_node("GlobalAveragePool", ["x"], ["g"]),
+        helper.make_node("Flatten", ["g"], ["f"]),
+        helper.make_node("Gemm", ["f", "W", "b"], ["y"], transB=1),
+    ]
+    graph = helper.make_graph(
+        nodes, "colour", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, size, size])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])],
+        [numpy_helper.from_array(w, "W"), numpy_helper.from_array(np.zeros(2, np.float32), "b")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, path)
+    path.with_suffix(".txt").write_text("red\nblue\n")
+    return path
+
+
+class Sim:
+    def __init__(self, *args: str) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "host_tools", "sim", "rv1103", *args], cwd=REPO,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.out: list[str] = []
+        self.err: list[str] = []
+        for stream, sink in ((self.proc.stdout, self.out), (self.proc.stderr, self.err)):
+            threading.Thread(target=lambda s=stream, k=sink: [k.append(ln.rstrip("\n")) for ln in s],
+                             daemon=True).start()
+
+    def wait_for(self, pred, what: str, timeout: float = 40.0):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            got = pred()
+            if got:
+                return got
+            if self.proc.poll() is not None:
+                time.sleep(0.2)
+                if pred():
+                    return pred()
+                pytest.fail(f"sim exited ({self.proc.returncode}) before {what}:\n" + "\n".join(self.err))
+            time.sleep(0.05)
+        pytest.fail(f"timed out waiting for {what}:\n" + "\n".join(self.err))
+
+    def stop(self) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=20)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture()
+def scene(tmp_path: Path):
+    from PIL import Image
+
+    model = colour_model(tmp_path / "colour.onnx")
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    wide = np.zeros((64, 192, 3), np.uint8)
+    wide[:, :64] = (255, 0, 0)
+    wide[:, 128:] = (0, 0, 255)
+    Image.fromarray(wide).save(frames / "wide.png")
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"labels": ["red", "blue"], "k": 1, "max_fps": 0}))
+    return model, frames, cfg
+
+
+def test_hot_reload_good_then_bad_config(scene):
+    model, frames, cfg = scene
+    sim = Sim("--frames", str(frames), "--config", str(cfg), "--model", str(model), "--json", "--loop",
+              "--fps", "30")
+    try:
+        sim.wait_for(lambda: len(sim.out) >= 3, "first frames")
+        assert all(len(json.loads(ln)["crops"]) == 3 for ln in sim.out[:3])
+        time.sleep(0.05)  # a new mtime even on coarse-timestamp file systems
+        cfg.write_text(json.dumps({"labels": ["red", "blue"], "n_crops": 1, "max_fps": 0}))
+        sim.wait_for(lambda: any("config reloaded" in ln for ln in sim.err), "the reload")
+        mark = len(sim.out)
+        sim.wait_for(lambda: len(sim.out) >= mark + 5, "frames after the reload")
+        assert all(len(json.loads(ln)["crops"]) == 1 for ln in sim.out[mark:mark + 5])
+        cfg.write_text('{"labels": ["red", "blue"], "n_crops": 99}')
+        sim.wait_for(lambda: any("rejected" in ln for ln in sim.err), "the rejection")
+        assert "n_crops" in next(ln for ln in sim.err if "rejected" in ln)
+        mark = len(sim.out)
+        sim.wait_for(lambda: len(sim.out) >= mark + 5, "frames after the rejection")
+        # The last good config (one crop) stays in force; stdout stays pure JSON throughout.
+        assert all(len(json.loads(ln)["crops"]) == 1 for ln in sim.out[mark:mark + 5])
+        assert sim.stop() == 0
+    finally:
+        sim.kill()
+    assert all(ln.startswith("{") for ln in sim.out)
+    assert any("stopped by signal 15" in ln for ln in sim.err)
+
+
+def test_tcp_output_carries_the_stdout_lines(scene):
+    model, frames, cfg = scene
+    sim = Sim("--frames", str(frames), "--config", str(cfg), "--model", str(model), "--json", "--loop",
+              "--fps", "30", "--port", "0")
+    try:
+        def listening():
+            hits = [ln for ln in sim.err if "listening on" in ln]
+            return int(hits[0].rsplit(":", 1)[1].split()[0]) if hits else None
+
+        port = sim.wait_for(listening, "the listening line")
+        client = socket.create_connection(("127.0.0.1", port), timeout=10)
+        buf = b""
+        while buf.count(b"\n") < 5:
+            buf += client.recv(65536)
+        assert sim.stop() == 0
+        client.close()
+    finally:
+        sim.kill()
+    lines = buf.decode().splitlines()[:5]
+    start = sim.out.index(lines[0])
+    assert sim.out[start:start + 5] == lines
