@@ -15,7 +15,7 @@ from host_tools import __version__
 from host_tools.errors import HostToolsError
 
 # Top-level commands, in the order `--help` lists them.
-COMMANDS = ["flash", "stream", "watch", "bench"]
+COMMANDS = ["flash", "stream", "watch"]
 # `host_tools sim <board>`: emulated boards that run the real on-board code.
 SIM_BOARDS = ["sim_openmv", "sim_rv1103"]
 
@@ -24,6 +24,8 @@ typical session (emulated OpenMV H7, no board needed):
   host_tools sim openmv --pty --frames models/masks/sample_frames &   # prints the port path
   host_tools flash --port /dev/pts/N                                   # app + model + config
   host_tools watch --port /dev/pts/N                                   # live page on 127.0.0.1
+emulated RV1103 (the board's C++ pipeline, ONNX Runtime on the model's ONNX twin):
+  host_tools sim rv1103 --frames DIR --json
 
 exit codes: 0 ok, 1 error, 2 bad arguments or input, 3 device or link error,
             4 refused before anything was changed (e.g. model over the board's budget), 130 interrupted
@@ -31,18 +33,13 @@ exit codes: 0 ok, 1 error, 2 bad arguments or input, 3 device or link error,
 
 
 def _load(name: str):
-    try:
-        return importlib.import_module(f"host_tools.commands.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name == f"host_tools.commands.{name}":
-            return None  # command not part of this build
-        raise
+    return importlib.import_module(f"host_tools.commands.{name}")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="host_tools",
-        description="Flash, watch, benchmark and tune int8 image classifiers on OpenMV H7 and RV1103 boards, "
+        description="Flash, stream and watch int8 image classifiers on OpenMV H7 and RV1103 boards, "
         "or on their emulated twins.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -57,13 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     sim_sub = sim.add_subparsers(dest="board", metavar="BOARD")
     sim.set_defaults(func=lambda _args: (sim.print_help(), 2)[1])
     for name in SIM_BOARDS:
-        mod = _load(name)
-        if mod is not None:
-            mod.register(sim_sub)
+        _load(name).register(sim_sub)
     for name in COMMANDS:
-        mod = _load(name)
-        if mod is not None:
-            mod.register(sub)
+        _load(name).register(sub)
     return parser
 
 
