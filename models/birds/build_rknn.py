@@ -1,0 +1,126 @@
+"""Build the int8 RKNN model for the RV1103 from the float ONNX and score it in the toolkit's simulator.
+
+Runs in .venv-rknn (rknn-toolkit2 2.5.0). Input convention, identical to the ONNX twins and the board:
+the NPU input is uint8 NHWC [1, 64, 64, 3] in RGB order (no channel swap: quant_img_RGB2BGR=False), raw
+0..255 with mean 0 / std 1 because the normalisation is inside the graph. Calibration: 40 training images
+(20 per class, evenly spaced through the sorted lists), stored as RGB float32 NCHW .npy files (0..255;
+the toolkit wants the ONNX's layout for .npy) so that no image decoder of the toolkit can swap colours,
+listed one per line in <work>/rknn_dataset.txt.
+Quantization: w8a8, mmse. The simulator only runs a model built from ONNX in the same session, hence one
+script that builds, exports and then evaluates.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from data import DEFAULT_DATA, LABELS, list_split, load_rgb
+
+HERE = Path(__file__).resolve().parent
+INPUT_SIZE = 64
+CALIB_PER_CLASS = 20
+
+
+@contextlib.contextmanager
+def stdout_to_stderr():
+    """The toolkit logs on stdout (fd 1); keep fd 1 clean for callers that speak a protocol on it."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def write_calibration(train: Path, work: Path) -> Path:
+    by_class: dict[int, list[Path]] = {}
+    for path, label in list_split(train):
+        by_class.setdefault(label, []).append(path)
+    calib_dir = work / "rknn_calib"
+    calib_dir.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for label, paths in sorted(by_class.items()):
+        step = len(paths) / CALIB_PER_CLASS
+        for i in range(CALIB_PER_CLASS):
+            src = paths[int(i * step)]
+            dst = calib_dir / f"{LABELS[label]}_{src.stem}.npy"
+            # [1, 3, H, W]: the toolkit wants .npy calibration data in the ONNX's NCHW layout
+            np.save(dst, load_rgb(src, INPUT_SIZE).transpose(2, 0, 1)[None].astype(np.float32))
+            lines.append(str(dst))
+    dataset = work / "rknn_dataset.txt"
+    dataset.write_text("\n".join(lines) + "\n")
+    return dataset
+
+
+def build(onnx_path: Path, dataset: Path, rknn_out: Path | None):
+    """Config, load, quantize, optionally export, and start the simulator; returns the RKNN object."""
+    from rknn.api import RKNN
+
+    rknn = RKNN(verbose=False)
+    steps = [
+        ("config", lambda: rknn.config(mean_values=[[0, 0, 0]], std_values=[[1, 1, 1]],
+                                       target_platform="rv1103", quantized_algorithm="mmse",
+                                       quantized_dtype="w8a8", quant_img_RGB2BGR=False)),
+        ("load_onnx", lambda: rknn.load_onnx(str(onnx_path), inputs=["input"],
+                                             input_size_list=[[1, 3, INPUT_SIZE, INPUT_SIZE]])),
+        ("build", lambda: rknn.build(do_quantization=True, dataset=str(dataset))),
+    ]
+    if rknn_out is not None:
+        steps.append(("export_rknn", lambda: rknn.export_rknn(str(rknn_out))))
+    steps.append(("init_runtime", lambda: rknn.init_runtime()))
+    for name, step in steps:
+        ret = step()
+        if ret not in (0, None):
+            raise SystemExit(f"rknn {name} failed ({ret})")
+    return rknn
+
+
+def scores(rknn, img_nhwc_u8: np.ndarray) -> np.ndarray:
+    out = rknn.inference(inputs=[img_nhwc_u8[None]], data_format=["nhwc"])
+    return np.asarray(out[0], dtype=np.float32).reshape(-1)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--work", type=Path, required=True)
+    ap.add_argument("--train", type=Path, default=DEFAULT_DATA / "train")
+    ap.add_argument("--val", type=Path, default=DEFAULT_DATA / "val")
+    ap.add_argument("--onnx", type=Path, default=HERE / "birds_mnv3s.onnx")
+    ap.add_argument("--out", type=Path, default=HERE / "birds_mnv3s_rv1103.rknn")
+    ap.add_argument("--limit", type=int, default=0, help="evaluate on at most this many val images (0: all)")
+    args = ap.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    dataset = write_calibration(args.train, args.work)
+    with stdout_to_stderr():
+        rknn = build(args.onnx, dataset, args.out)
+    items = list_split(args.val)
+    if args.limit:
+        # evenly spaced so both classes stay represented
+        items = [items[int(i * len(items) / args.limit)] for i in range(args.limit)]
+    t0 = time.time()
+    preds, labels = [], []
+    with stdout_to_stderr():
+        for path, label in items:
+            preds.append(int(np.argmax(scores(rknn, load_rgb(path, INPUT_SIZE)))))
+            labels.append(label)
+    rknn.release()
+    p, y = np.array(preds), np.array(labels)
+    result = {"images": int(len(y)), "accuracy": float((p == y).mean()),
+              "recall": {lab: float((p[y == c] == c).mean()) for c, lab in enumerate(LABELS)},
+              "simulator_seconds": time.time() - t0, "calibration_images": 2 * CALIB_PER_CLASS,
+              "dataset_file": "rknn_dataset.txt (RGB float32 0..255 NCHW .npy, one path per line)"}
+    (args.work / "rknn_eval.json").write_text(json.dumps(result, indent=1))
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

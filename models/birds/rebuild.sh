@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Rebuild the bird model end to end: venvs (if missing), training, ONNX float + int8 QDQ, RKNN for the
+# RV1103 with simulator accuracy, and the model card. CPU only; about 25-40 min on a 2-core machine.
+#   BIRDS_DATA  folder with train/ and val/ (default: <repo>/../shared/data/birds)
+#   BIRDS_WORK  scratch folder for checkpoint, logs, calibration files (default: <repo>/.cache/birds)
+#   SKIP_RKNN=1 skips the .rknn step; RKNN_EVAL_LIMIT=N scores only N val images in the simulator
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+data="${BIRDS_DATA:-$repo/../shared/data/birds}"
+work="${BIRDS_WORK:-$repo/.cache/birds}"
+py="${PYTHON:-python3}"
+mkdir -p "$work"
+
+# Heavy tools live in their own git-ignored venvs, never in the project's .venv.
+if [ ! -x "$repo/.venv-birds/bin/python" ]; then
+  "$py" -m venv "$repo/.venv-birds"
+  "$repo/.venv-birds/bin/pip" install -q torch==2.13.0 numpy pillow onnx onnxruntime
+fi
+if [ "${SKIP_RKNN:-0}" != 1 ] && [ ! -x "$repo/.venv-rknn/bin/python" ]; then
+  # slim install: the toolkit's own pins would pull a 5.7 GB CUDA torch
+  "$py" -m venv "$repo/.venv-rknn"
+  pip_rknn="$repo/.venv-rknn/bin/pip"
+  "$pip_rknn" install -q --no-deps rknn-toolkit2==2.5.0
+  "$pip_rknn" install -q "protobuf>=4.21.6,<=4.25.4" psutil ruamel.yaml scipy tqdm opencv-python fast-histogram \
+    "numpy<=1.26.4" "onnx>=1.16.1,<=1.18.0" onnxruntime pillow
+  "$pip_rknn" install -q torch==2.13.0
+  "$pip_rknn" install -q "setuptools<70"
+fi
+
+bpy="$repo/.venv-birds/bin/python"
+cd "$here"
+# three one-cycle rounds, each a warm restart from the previous weights (the CPU budget came in slices)
+t=(--train "$data/train" --val "$data/val" --work "$work")
+nice "$bpy" train.py "${t[@]}" --tag stage1 --stages 32:8,48:4,64:4
+nice "$bpy" train.py "${t[@]}" --resume stage1 --tag stage2 --stages 48:6,64:6 --lr 3e-3 --wd 0.01
+nice "$bpy" train.py "${t[@]}" --resume stage2 --tag birds_mnv3s --stages 64:6 --lr 1.5e-3 --wd 0.01
+"$bpy" export.py --work "$work"
+"$bpy" eval_onnx.py birds_mnv3s.onnx --val "$data/val" --out "$work/eval_float.json"
+nice "$bpy" quantize_onnx.py --train "$data/train"
+"$bpy" eval_onnx.py birds_mnv3s_int8.onnx --val "$data/val" --out "$work/eval_int8.json"
+if [ "${SKIP_RKNN:-0}" != 1 ]; then
+  # the toolkit's progress bars run to megabytes: keep them in a log, show its tail on failure
+  if ! nice "$repo/.venv-rknn/bin/python" build_rknn.py --work "$work" --train "$data/train" --val "$data/val" \
+      --limit "${RKNN_EVAL_LIMIT:-0}" 2> "$work/rknn_build.log"; then
+    tail -c 3000 "$work/rknn_build.log" >&2
+    exit 1
+  fi
+fi
+"$bpy" make_card.py --work "$work"

@@ -1,0 +1,151 @@
+"""Train MobileNetV3-Small (64x64 variant, see mnv3s.py) on bird / not_bird. Runs in .venv-birds.
+
+CPU only and bounded: progressive resizing (most epochs at 32x32 and 48x48, which are cheaper than
+64x64, then the last epochs at the 64x64 deploy size so BatchNorm statistics match it), AdamW with a
+one-cycle schedule, label smoothing, random crop + flip + mild brightness/contrast jitter. Seeds fixed.
+Writes <work>/<tag>.pt and <work>/<tag>_log.json; --resume <tag> starts from an earlier run's weights (a
+second one-cycle round, warm restart).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from data import DEFAULT_DATA, LABELS, load_split
+from mnv3s import MobileNetV3Small
+
+INPUT_SIZE = 64
+
+
+def parse_stages(text: str) -> list[tuple[int, int]]:
+    """'32:10,48:5,64:5' -> [(32, 10), (48, 5), (64, 5)] (input size, epochs)."""
+    stages = []
+    for part in text.split(","):
+        size, epochs = part.split(":")
+        stages.append((int(size), int(epochs)))
+    if stages[-1][0] != INPUT_SIZE:
+        raise SystemExit(f"the last stage must train at the deploy size {INPUT_SIZE}")
+    return stages
+
+
+def augment(xb: torch.Tensor, size: int, gen: torch.Generator) -> torch.Tensor:
+    """xb: uint8 NHWC 32x32 -> float NCHW size x size, raw 0..255 like the deployed input."""
+    x = xb.permute(0, 3, 1, 2).float()
+    n = x.shape[0]
+    x = F.pad(x, (4, 4, 4, 4), mode="reflect")
+    ox = torch.randint(0, 9, (n,), generator=gen)
+    oy = torch.randint(0, 9, (n,), generator=gen)
+    idx = torch.arange(32)
+    rows = (oy[:, None] + idx[None, :])[:, None, :, None].expand(n, 3, 32, 40)
+    x = torch.gather(x, 2, rows)
+    cols = (ox[:, None] + idx[None, :])[:, None, None, :].expand(n, 3, 32, 32)
+    x = torch.gather(x, 3, cols)
+    flip = torch.rand(n, generator=gen) < 0.5
+    x[flip] = x[flip].flip(3)
+    # mild photometric jitter: the board's camera is not CIFAR's
+    bright = 1 + (torch.rand(n, 1, 1, 1, generator=gen) - 0.5) * 0.4
+    contrast = 1 + (torch.rand(n, 1, 1, 1, generator=gen) - 0.5) * 0.4
+    mean = x.mean((1, 2, 3), keepdim=True)
+    x = ((x - mean) * contrast + mean) * bright
+    x = x.clamp(0, 255)
+    if size != 32:
+        x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
+    return x.round().contiguous(memory_format=torch.channels_last)  # the board feeds integers
+
+
+def evaluate(model: torch.nn.Module, x_u8: np.ndarray, y: np.ndarray) -> tuple[float, list[float]]:
+    model.eval()
+    preds = []
+    with torch.no_grad():
+        for i in range(0, len(x_u8), 250):
+            xb = torch.from_numpy(x_u8[i:i + 250]).permute(0, 3, 1, 2).float()
+            preds.append(model(xb.contiguous(memory_format=torch.channels_last)).argmax(1).numpy())
+    p = np.concatenate(preds)
+    recall = [float((p[y == c] == c).mean()) for c in range(len(LABELS))]
+    return float((p == y).mean()), recall
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--train", type=Path, default=DEFAULT_DATA / "train")
+    ap.add_argument("--val", type=Path, default=DEFAULT_DATA / "val")
+    ap.add_argument("--work", type=Path, required=True)
+    ap.add_argument("--stages", default="32:10,48:5,64:5")
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--lr", type=float, default=4e-3)
+    ap.add_argument("--wd", type=float, default=0.05)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--tag", default="birds_mnv3s", help="names <work>/<tag>.pt and <work>/<tag>_log.json")
+    ap.add_argument("--resume", help="tag of an earlier run whose weights to start from")
+    ap.add_argument("--threads", type=int, default=int(os.environ.get("BIRDS_THREADS", "1")))
+    args = ap.parse_args()
+    # one thread: on a loaded 2-core machine two OpenMP threads spin against each other (measured 5x slower)
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    gen = torch.Generator().manual_seed(args.seed)
+    args.work.mkdir(parents=True, exist_ok=True)
+
+    t0 = time.time()
+    x_train, y_train = load_split(args.train, None)
+    x_val, y_val = load_split(args.val, INPUT_SIZE)
+    if x_train.shape[1:] != (32, 32, 3):
+        raise SystemExit(f"expected 32x32 training images, got {x_train.shape[1:]}")
+    print(f"loaded {len(x_train)} train / {len(x_val)} val in {time.time() - t0:.1f}s", flush=True)
+    xt, yt = torch.from_numpy(x_train), torch.from_numpy(y_train)
+
+    stages = parse_stages(args.stages)
+    steps_per_epoch = math.ceil(len(xt) / args.batch)
+    total = steps_per_epoch * sum(e for _, e in stages)
+    model = MobileNetV3Small(num_classes=len(LABELS))
+    if args.resume:
+        model.load_state_dict(torch.load(args.work / f"{args.resume}.pt", map_location="cpu"))
+    model = model.to(memory_format=torch.channels_last)
+    decay = [p for p in model.parameters() if p.ndim > 1]
+    no_decay = [p for p in model.parameters() if p.ndim <= 1]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.wd},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=args.lr)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=total, pct_start=0.15)
+    log: dict = {"args": {k: str(v) for k, v in vars(args).items()}, "epochs": []}
+    t_train = time.time()
+    epoch = 0
+    for size, n_epochs in stages:
+        for _ in range(n_epochs):
+            model.train()
+            te = time.time()
+            perm = torch.randperm(len(xt), generator=gen)
+            loss_sum, correct = 0.0, 0
+            for i in range(0, len(xt), args.batch):
+                idx = perm[i:i + args.batch]
+                xb, yb = augment(xt[idx], size, gen), yt[idx]
+                out = model(xb)
+                loss = F.cross_entropy(out, yb, label_smoothing=0.1)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                sched.step()
+                loss_sum += float(loss.detach()) * len(idx)
+                correct += int((out.argmax(1) == yb).sum())
+            epoch += 1
+            entry = {"epoch": epoch, "size": size, "loss": loss_sum / len(xt), "train_acc": correct / len(xt),
+                     "seconds": time.time() - te}
+            if size == INPUT_SIZE or epoch % 5 == 0:
+                entry["val_acc"] = evaluate(model, x_val, y_val)[0]  # monitoring only, no selection
+            log["epochs"].append(entry)
+            print(json.dumps(entry), flush=True)
+    acc, recall = evaluate(model, x_val, y_val)
+    per_class = dict(zip(LABELS, recall, strict=True))
+    log.update(train_seconds=time.time() - t_train, val_acc=acc, val_recall=per_class)
+    print(f"float val accuracy {acc:.4f} recall {per_class} in {log['train_seconds']:.0f}s")
+    torch.save(model.to(memory_format=torch.contiguous_format).state_dict(), args.work / f"{args.tag}.pt")
+    (args.work / f"{args.tag}_log.json").write_text(json.dumps(log, indent=1))
+
+
+if __name__ == "__main__":
+    main()
