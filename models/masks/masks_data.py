@@ -56,7 +56,7 @@ def rgb565_roundtrip(rgb: np.ndarray) -> np.ndarray:
 
 
 def resize_bilinear(rgb: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Centred, aspect-ignoring bilinear resize without anti-aliasing (as the firmware's draw_image hint)."""
+    """Bilinear resize without anti-aliasing, as the firmware's draw_image does for square frames."""
     src_h, src_w = rgb.shape[:2]
 
     def taps(n_dst: int, n_src: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

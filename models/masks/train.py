@@ -245,7 +245,9 @@ def make_card(tflite_path: Path, split: dict, result: dict, folds: dict, trainin
         "input": {"shape": facts.input.shape, "dtype": facts.input.dtype, "scale": facts.input.scale,
                   "zero_point": facts.input.zero_point, "color": "RGB",
                   "preprocessing": "OpenMV ml Normalization: the frame (or ROI) resized bilinear, centred, "
-                                   "aspect ignored, to HxW; each int8 value = pixel ^ 0x80 = pixel - 128"},
+                                   "aspect kept with the overflow cropped (SCALE_ASPECT_EXPAND; a plain "
+                                   "resize for square frames), to HxW; each int8 value = pixel ^ 0x80 = "
+                                   "pixel - 128"},
         "output": {"shape": facts.output.shape, "dtype": facts.output.dtype, "scale": facts.output.scale,
                    "zero_point": facts.output.zero_point, "meaning": "softmax scores in label order"},
         "file_bytes": size,
