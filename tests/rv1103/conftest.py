@@ -189,3 +189,40 @@ def tiny_onnx(tmp_path_factory) -> Callable[[int, int], Callable[[np.ndarray], n
         return cache[(height, width)]
 
     return get
+
+
+def make_colour_model(path: Path, size: int = 32, weight_scale: float = 1.0, labels: bool = True,
+                      card: dict | None = None) -> Path:
+    """A real ONNX graph with predictable outputs: logits = [R - B, B - R] * weight_scale of the mean colour.
+
+    `labels` writes the sibling red/blue labels file; `card` the sibling model card (normalisation).
+    """
+    import json
+
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = np.array([[1, 0, -1], [-1, 0, 1]], np.float32) * np.float32(weight_scale)
+    nodes = [
+        helper.make_node("GlobalAveragePool", ["x"], ["g"]),
+        helper.make_node("Flatten", ["g"], ["f"]),
+        helper.make_node("Gemm", ["f", "W", "b"], ["y"], transB=1),
+    ]
+    graph = helper.make_graph(
+        nodes, "colour", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, size, size])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])],
+        [numpy_helper.from_array(w, "W"), numpy_helper.from_array(np.zeros(2, np.float32), "b")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, path)
+    if labels:
+        path.with_suffix(".txt").write_text("red\nblue\n")
+    if card is not None:
+        path.with_suffix(".json").write_text(json.dumps(card))
+    return path
+
+
+@pytest.fixture(scope="session")
+def colour_model() -> Callable[..., Path]:
+    return make_colour_model

@@ -52,27 +52,6 @@ def app_bin(tmp_path_factory) -> Path:
     return exe
 
 
-def colour_model(path: Path, size: int = 32) -> Path:
-    """logits = [R - B, B - R] / 255 of the mean input colour: a real graph with predictable outputs."""
-    from onnx import TensorProto, helper, numpy_helper
-
-    w = np.array([[1, 0, -1], [-1, 0, 1]], np.float32) / 255.0
-    nodes = [
-        helper.make_node("GlobalAveragePool", ["x"], ["g"]),
-        helper.make_node("Flatten", ["g"], ["f"]),
-        helper.make_node("Gemm", ["f", "W", "b"], ["y"], transB=1),
-    ]
-    graph = helper.make_graph(
-        nodes, "colour", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, size, size])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])],
-        [numpy_helper.from_array(w, "W"), numpy_helper.from_array(np.zeros(2, np.float32), "b")],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    onnx.save(model, path)
-    return path
-
-
 def bands(w: int, h: int, colours) -> np.ndarray:
     img = np.zeros((h, w, 3), np.uint8)
     n = len(colours)
@@ -90,8 +69,8 @@ def write_ppm(path: Path, img: np.ndarray) -> None:
 
 
 @pytest.fixture()
-def scene(tmp_path: Path):
-    model = colour_model(tmp_path / "colour.onnx")
+def scene(tmp_path: Path, colour_model):
+    model = colour_model(tmp_path / "colour.onnx", weight_scale=1 / 255, labels=False)
     frames = tmp_path / "frames"
     frames.mkdir()
     write_ppm(frames / "a_wide.ppm", bands(192, 64, [RED, GREY, BLUE]))

@@ -37,31 +37,11 @@ def find_exe(variant: str) -> list[str] | None:
     return None
 
 
-def colour_model(path: Path) -> Path:
-    from onnx import TensorProto, helper, numpy_helper
-
-    w = np.array([[1, 0, -1], [-1, 0, 1]], np.float32) / 255.0
-    nodes = [
-        helper.make_node("GlobalAveragePool", ["x"], ["g"]),
-        helper.make_node("Flatten", ["g"], ["f"]),
-        helper.make_node("Gemm", ["f", "W", "b"], ["y"], transB=1),
-    ]
-    graph = helper.make_graph(
-        nodes, "colour", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 32, 32])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])],
-        [numpy_helper.from_array(w, "W"), numpy_helper.from_array(np.zeros(2, np.float32), "b")],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    onnx.save(model, path)
-    return path
-
-
 @pytest.fixture(scope="module")
-def scene(tmp_path_factory):
+def scene(tmp_path_factory, colour_model):
     cv2 = pytest.importorskip("cv2")
     tmp = tmp_path_factory.mktemp("variants")
-    model = colour_model(tmp / "colour.onnx")
+    model = colour_model(tmp / "colour.onnx", weight_scale=1 / 255, labels=False)
     rng = np.random.default_rng(7)
     frames = []
     for _ in range(3):  # smooth random colour fields, so bilinear/YUV rounding differences would show

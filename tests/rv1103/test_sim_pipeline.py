@@ -21,31 +21,6 @@ from host_tools.cli import main  # noqa: E402
 RED, GREY, BLUE = (255, 0, 0), (128, 128, 128), (0, 0, 255)
 
 
-def colour_model(path: Path, size: int = 32, std: float | None = None) -> Path:
-    """logits = [R - B, B - R] of the mean input colour (after the card's normalisation)."""
-    from onnx import TensorProto, helper, numpy_helper
-
-    w = np.array([[1, 0, -1], [-1, 0, 1]], np.float32)
-    nodes = [
-        helper.make_node("GlobalAveragePool", ["x"], ["g"]),
-        helper.make_node("Flatten", ["g"], ["f"]),
-        helper.make_node("Gemm", ["f", "W", "b"], ["y"], transB=1),
-    ]
-    graph = helper.make_graph(
-        nodes, "colour", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, size, size])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])],
-        [numpy_helper.from_array(w, "W"), numpy_helper.from_array(np.zeros(2, np.float32), "b")],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    onnx.save(model, path)
-    path.with_suffix(".txt").write_text("red\nblue\n")
-    if std is not None:
-        card = {"colour_order": "RGB", "mean": [0, 0, 0], "std": std}
-        path.with_suffix(".json").write_text(json.dumps(card))
-    return path
-
-
 def bands(w: int, h: int, colours) -> np.ndarray:
     """Frame split into equal bands along its long side."""
     img = np.zeros((h, w, 3), np.uint8)
@@ -70,8 +45,9 @@ def softmax2(a: float, b: float) -> float:
 
 
 @pytest.fixture()
-def setup(tmp_path: Path):
-    model = colour_model(tmp_path / "colour.onnx", std=255.0)
+def setup(tmp_path: Path, colour_model):
+    card = {"colour_order": "RGB", "mean": [0, 0, 0], "std": 255.0}
+    model = colour_model(tmp_path / "colour.onnx", card=card)
     frames = tmp_path / "frames"
     save(frames, "a_wide.png", bands(192, 64, [RED, GREY, BLUE]))
     save(frames, "b_tall.png", bands(64, 192, [BLUE, GREY, RED]))

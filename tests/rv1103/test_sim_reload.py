@@ -20,28 +20,6 @@ onnx = pytest.importorskip("onnx")
 REPO = Path(__file__).resolve().parents[2]
 
 
-def colour_model(path: Path, size: int = 32) -> Path:
-    """logits = [R - B, B - R] / 255 of the mean input colour, with its labels file."""
-    from onnx import TensorProto, helper, numpy_helper
-
-    w = np.array([[1, 0, -1], [-1, 0, 1]], np.float32) / 255.0
-    nodes = [
-        helper.make_node("GlobalAveragePool", ["x"], ["g"]),
-        helper.make_node("Flatten", ["g"], ["f"]),
-        helper.make_node("Gemm", ["f", "W", "b"], ["y"], transB=1),
-    ]
-    graph = helper.make_graph(
-        nodes, "colour", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, size, size])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])],
-        [numpy_helper.from_array(w, "W"), numpy_helper.from_array(np.zeros(2, np.float32), "b")],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    onnx.save(model, path)
-    path.with_suffix(".txt").write_text("red\nblue\n")
-    return path
-
-
 class Sim:
     def __init__(self, *args: str) -> None:
         self.proc = subprocess.Popen([sys.executable, "-m", "host_tools", "sim", "rv1103", *args], cwd=REPO,
@@ -77,10 +55,10 @@ class Sim:
 
 
 @pytest.fixture()
-def scene(tmp_path: Path):
+def scene(tmp_path: Path, colour_model):
     from PIL import Image
 
-    model = colour_model(tmp_path / "colour.onnx")
+    model = colour_model(tmp_path / "colour.onnx", weight_scale=1 / 255)
     frames = tmp_path / "frames"
     frames.mkdir()
     wide = np.zeros((64, 192, 3), np.uint8)

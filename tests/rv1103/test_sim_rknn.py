@@ -7,7 +7,6 @@ the same frames within int8 error. Skips where the toolkit's venv is not install
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,32 +23,10 @@ pytestmark = pytest.mark.skipif(not RKNN_VENV_PYTHON.is_file(),
 COLOURS = [(255, 0, 0), (0, 0, 255), (128, 128, 128), (255, 255, 0), (0, 255, 255), (40, 200, 90)]
 
 
-def colour_model(path: Path) -> Path:
-    from onnx import TensorProto, helper, numpy_helper
-
-    w = np.array([[1, 0, -1], [-1, 0, 1]], np.float32)
-    nodes = [
-        helper.make_node("GlobalAveragePool", ["x"], ["g"]),
-        helper.make_node("Flatten", ["g"], ["f"]),
-        helper.make_node("Gemm", ["f", "W", "b"], ["y"], transB=1),
-    ]
-    graph = helper.make_graph(
-        nodes, "colour", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 32, 32])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])],
-        [numpy_helper.from_array(w, "W"), numpy_helper.from_array(np.zeros(2, np.float32), "b")],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    onnx.save(model, path)
-    path.with_suffix(".txt").write_text("red\nblue\n")
-    path.with_suffix(".json").write_text(json.dumps({"colour_order": "RGB", "mean": 0, "std": 255}))
-    return path
-
-
-def test_rknn_simulator_agrees_with_onnx(tmp_path, capsys):
+def test_rknn_simulator_agrees_with_onnx(tmp_path, capsys, colour_model):
     from PIL import Image
 
-    model = colour_model(tmp_path / "colour.onnx")
+    model = colour_model(tmp_path / "colour.onnx", card={"colour_order": "RGB", "mean": 0, "std": 255})
     calib = tmp_path / "calib"
     calib.mkdir()
     for i in range(12):
