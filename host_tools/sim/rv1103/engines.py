@@ -52,6 +52,9 @@ def onnx_engine(twin: ModelTwin, w_stride_pad: int = 0) -> SimEngine:
     pre = tensor_server.Preproc(twin.mean, twin.std)
     try:
         served = tensor_server.open_onnx(twin.onnx, pre)
+    except ImportError as exc:
+        raise UsageError("the emulated RV1103 runs the model in ONNX Runtime, which is not installed: "
+                         "pip install 'host_tools[rv1103]'") from exc
     except Exception as exc:  # onnxruntime raises its own types for unreadable models
         raise UsageError(f"cannot run {twin.onnx} with ONNX Runtime: {exc}") from exc
     eng = _callable_engine(served.infer, served.h, served.w, served.classes, w_stride_pad)
