@@ -1,6 +1,7 @@
 """Three-crop preprocessing per frame: camrt's fused crop + resize + colour conversion against OpenCV.
 
-640x480 in, the planner's 3 square crops out at the model input size (96x96 and 224x224), RGB out, for
+640x480 in, the planner's 3 square crops out at the model input size (64x64: the bird model; 96x96 and
+224x224 for comparison), RGB out, for
 a BGR888 frame (Luckfox capture) and an NV12 frame (camera ISP). OpenCV does the same work with its
 generic calls, timed with its default thread count and with one thread: cv2.resize of each crop (a
 view, INTER_LINEAR) + cv2.cvtColor to RGB (NV12: one full-frame cvtColor, then crop + resize). Both
@@ -116,7 +117,7 @@ def main() -> int:
     print("(the RV1103 has one Cortex-A7 core). Ratio: median over interleaved run pairs.")
     print(f"{'input':8} {'model':8} {'cv2 thr':>7} {'camrt ms':>18} {'OpenCV ms':>18} {'ratio':>7}")
     print(f"{'':26} {'median / best per frame':>37}")
-    for side in (96, 224):
+    for side in (64, 96, 224):
         jobs, outs = make_jobs(bgr, nv12, side)
         camrt_bgr, cv2_bgr, camrt_nv12, cv2_nv12 = jobs
         # Same work: the outputs agree (to within rounding) before anything is timed.
