@@ -35,6 +35,23 @@ def test_stop_interrupts_a_running_main_and_frames_stream(tmp_path, masks_model,
     assert "Traceback" not in "".join(out)
 
 
+def test_a_stop_before_the_script_starts_still_stops_it(tmp_path, mask_frames):
+    # ctrl-C can reach the board while main.py is still being loaded (CI saw this race): it must not be lost
+    cam = EmulatedCamera(SimOptions(frames=mask_frames, fs_root=tmp_path / "fs", loop=True), lambda _: None)
+    cam.stop()
+    loop = "import sensor\nwhile True:\n    sensor.snapshot()\n"
+    t = threading.Thread(target=cam.exec_script, args=(loop,))
+    t.start()
+    t.join(5)
+    try:
+        assert not t.is_alive() and cam.end_reason == "stopped"
+    finally:
+        cam.stop()
+    # the stop was consumed: the next script runs
+    cam.exec_script("print('second')")
+    assert cam.end_reason == "end"
+
+
 def test_streaming_off_gives_no_frames(tmp_path, masks_model, mask_frames, run_app):
     run = run_app(tmp_path / "fs", mask_frames, masks_model, {"stream": False}, count=2)
     assert len(run.results) == 2 and run.camera.latest_frame() is None

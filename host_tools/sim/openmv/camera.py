@@ -57,7 +57,8 @@ class EmulatedCamera:
         """
         with self._lock:
             st = self.state
-            st.stop_event.clear()
+            # A stop() that came before the script got here (ctrl-C during boot) still counts: the event is
+            # cleared when a script ends and by the runner once its thread is gone, never at the start.
             st.heap_generation += 1
             st.heap_in_use = 0
             st.cwd = "/flash"
@@ -68,6 +69,7 @@ class EmulatedCamera:
                 exc = ScriptRun(st).run(source, filename)
             except EndOfFrames:
                 self.end_reason = "frames"
+                st.stop_event.clear()
                 return
             finally:
                 st.leds.update(red=False, green=False, blue=False, ir=False)
@@ -86,6 +88,10 @@ class EmulatedCamera:
 
     def stop(self) -> None:
         self.state.stop_event.set()
+
+    def clear_stop(self) -> None:
+        """Forget a stop() that no script took (call only when no script thread is alive)."""
+        self.state.stop_event.clear()
 
     def latest_frame(self) -> tuple[int, int, str, bytes] | None:
         """(w, h, "RGB565"|"GRAYSCALE", bytes) of the last snapshot; None before one or with streaming off.

@@ -54,6 +54,7 @@ class ScriptRunner:
         if self.running():
             print("pty_server: warning: the script did not stop (no emulated API call)", file=sys.stderr)
             return False
+        self.camera.clear_stop()  # the thread is gone: a stop it did not see must not hit the next script
         return True
 
     def start(self, job: Callable[[], None], name: str) -> None:
