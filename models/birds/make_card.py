@@ -65,7 +65,9 @@ def main() -> None:
                       "float_val_accuracy_at_end": lg["val_acc"]} for lg in logs],
             "epochs": sum(len(lg["epochs"]) for lg in logs),
             "train_seconds": round(sum(lg["train_seconds"] for lg in logs)),
-            "machine": "CPU only, 1 torch thread, shared 2-core machine",
+            # thread counts as each run recorded them (runs[].args.threads)
+            "machine": "CPU only, shared 2-core machine, torch threads per run: "
+                       + ",".join(lg["args"].get("threads", "?") for lg in logs),
             "float_val_accuracy_torch": log["val_acc"],
         },
         "quantization": {
