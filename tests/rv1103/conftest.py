@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import math
+import signal
+import subprocess
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -226,3 +230,82 @@ def make_colour_model(path: Path, size: int = 32, weight_scale: float = 1.0, lab
 @pytest.fixture(scope="session")
 def colour_model() -> Callable[..., Path]:
     return make_colour_model
+
+
+# ---------- helpers for the frame-making and process-driving tests ----------
+
+def bands(w: int, h: int, colours) -> np.ndarray:
+    """Frame split into equal bands along its long side."""
+    img = np.zeros((h, w, 3), np.uint8)
+    n = len(colours)
+    for i, c in enumerate(colours):
+        if w >= h:
+            img[:, i * w // n:(i + 1) * w // n] = c
+        else:
+            img[i * h // n:(i + 1) * h // n, :] = c
+    return img
+
+
+class Background:
+    """A program (the board app or its emulated twin) in the background; its stdout and stderr lines are
+    collected as they come."""
+
+    def __init__(self, argv: list[str], cwd: Path | None = None) -> None:
+        self.proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.out: list[str] = []
+        self.err: list[str] = []
+        self._pumps = [threading.Thread(target=self._pump, args=pair, daemon=True)
+                       for pair in ((self.proc.stdout, self.out), (self.proc.stderr, self.err))]
+        for t in self._pumps:
+            t.start()
+
+    @staticmethod
+    def _pump(stream, sink: list[str]) -> None:
+        for line in stream:
+            sink.append(line.rstrip("\n"))
+
+    def wait_for(self, pred, what: str, timeout: float = 40.0):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            got = pred()
+            if got:
+                return got
+            if self.proc.poll() is not None:
+                time.sleep(0.2)  # let the pumps catch the last lines
+                got = pred()
+                if got:
+                    return got
+                pytest.fail(f"process exited ({self.proc.returncode}) before {what}:\n" + "\n".join(self.err))
+            time.sleep(0.05)
+        pytest.fail(f"timed out waiting for {what}; stderr:\n" + "\n".join(self.err))
+
+    def port(self) -> int:
+        """The TCP port from the 'listening on 127.0.0.1:PORT' line that both programs log."""
+        def find():
+            for ln in self.err:
+                if "listening on 127.0.0.1:" in ln:
+                    return int(ln.split("127.0.0.1:")[1].split()[0])
+            return None
+
+        return self.wait_for(find, "the listening line")
+
+    def finish(self, timeout: float = 20.0) -> int:
+        rc = self.proc.wait(timeout=timeout)
+        for t in self._pumps:
+            t.join(5)
+        return rc
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        self.proc.send_signal(sig)
+        return self.finish()
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture(scope="session")
+def helpers() -> SimpleNamespace:
+    """bands() and Background, for test modules (conftest is not importable under --import-mode=importlib)."""
+    return SimpleNamespace(bands=bands, Background=Background)

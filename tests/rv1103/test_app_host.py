@@ -15,7 +15,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -52,24 +51,14 @@ def app_bin(tmp_path_factory) -> Path:
     return exe
 
 
-def bands(w: int, h: int, colours) -> np.ndarray:
-    img = np.zeros((h, w, 3), np.uint8)
-    n = len(colours)
-    for i, c in enumerate(colours):
-        if w >= h:
-            img[:, i * w // n:(i + 1) * w // n] = c
-        else:
-            img[i * h // n:(i + 1) * h // n, :] = c
-    return img
-
-
 def write_ppm(path: Path, img: np.ndarray) -> None:
     h, w, _ = img.shape
     path.write_bytes(f"P6\n{w} {h}\n255\n".encode() + img.tobytes())
 
 
 @pytest.fixture()
-def scene(tmp_path: Path, colour_model):
+def scene(tmp_path: Path, colour_model, helpers):
+    bands = helpers.bands
     model = colour_model(tmp_path / "colour.onnx", weight_scale=1 / 255, labels=False)
     frames = tmp_path / "frames"
     frames.mkdir()
@@ -80,60 +69,6 @@ def scene(tmp_path: Path, colour_model):
     cfg.write_text(json.dumps({"labels": ["red", "blue"], "k": 1, "penalty": 0.0, "output_port": 0}))
     cmd = shlex.join([sys.executable, str(SERVER), "--runtime", "onnx", "--model", str(model)])
     return {"model": model, "frames": frames, "config": cfg, "engine_cmd": cmd}
-
-
-class App:
-    """rv1103_app in the background; stderr is collected line by line."""
-
-    def __init__(self, exe: Path, *args: str) -> None:
-        self.proc = subprocess.Popen([str(exe), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True)
-        self.err: list[str] = []
-        self.out: list[str] = []
-        self._t_err = threading.Thread(target=self._pump, args=(self.proc.stderr, self.err), daemon=True)
-        self._t_out = threading.Thread(target=self._pump, args=(self.proc.stdout, self.out), daemon=True)
-        self._t_err.start()
-        self._t_out.start()
-
-    @staticmethod
-    def _pump(stream, sink: list[str]) -> None:
-        for line in stream:
-            sink.append(line.rstrip("\n"))
-
-    def wait_for(self, pred, what: str, timeout: float = 30.0):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            got = pred()
-            if got:
-                return got
-            if self.proc.poll() is not None:
-                time.sleep(0.2)
-                got = pred()
-                if got:
-                    return got
-                pytest.fail(f"app exited ({self.proc.returncode}) before {what}:\n" + "\n".join(self.err))
-            time.sleep(0.05)
-        pytest.fail(f"timed out waiting for {what}; stderr:\n" + "\n".join(self.err))
-
-    def port(self) -> int:
-        def find():
-            for ln in self.err:
-                if "listening on 127.0.0.1:" in ln:
-                    return int(ln.split("127.0.0.1:")[1].split()[0])
-            return None
-
-        return self.wait_for(find, "the listening line")
-
-    def finish(self, timeout: float = 20.0) -> int:
-        rc = self.proc.wait(timeout=timeout)
-        self._t_err.join(5)
-        self._t_out.join(5)
-        return rc
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
 
 
 def run_once(exe: Path, scene, *extra: str) -> subprocess.CompletedProcess:
@@ -173,9 +108,10 @@ def test_app_lines_equal_the_sim_lines(app_bin, scene):
     assert app_recs == sim_recs and len(app_recs) == 3
 
 
-def test_tcp_clients_get_the_stdout_lines_and_sigterm_stops_cleanly(app_bin, scene):
-    app = App(app_bin, "--config", str(scene["config"]), "--frames", str(scene["frames"]), "--engine-cmd",
-              scene["engine_cmd"], "--loop", "--fps", "30", "--port", "auto", "--bind", "127.0.0.1")
+def test_tcp_clients_get_the_stdout_lines_and_sigterm_stops_cleanly(app_bin, scene, helpers):
+    argv = [str(app_bin), "--config", str(scene["config"]), "--frames", str(scene["frames"]), "--engine-cmd",
+            scene["engine_cmd"], "--loop", "--fps", "30", "--port", "auto", "--bind", "127.0.0.1"]
+    app = helpers.Background(argv)
     try:
         port = app.port()
         clients = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(2)]
@@ -229,10 +165,10 @@ def engine_servers(model: Path) -> list[int]:
     return pids
 
 
-def test_config_reload_good_then_bad_keeps_the_last_good(app_bin, scene):
+def test_config_reload_good_then_bad_keeps_the_last_good(app_bin, scene, helpers):
     cfg = scene["config"]
-    app = App(app_bin, "--config", str(cfg), "--frames", str(scene["frames"]), "--engine-cmd",
-              scene["engine_cmd"], "--loop", "--fps", "30", "--port", "0")
+    app = helpers.Background([str(app_bin), "--config", str(cfg), "--frames", str(scene["frames"]),
+                              "--engine-cmd", scene["engine_cmd"], "--loop", "--fps", "30", "--port", "0"])
     try:
         app.wait_for(lambda: len(app.out) >= 3, "first frames")
         time.sleep(0.05)
@@ -260,9 +196,9 @@ def test_config_reload_good_then_bad_keeps_the_last_good(app_bin, scene):
         app.kill()
 
 
-def test_nv12_video_goes_through_the_yuv_path(app_bin, scene, tmp_path):
+def test_nv12_video_goes_through_the_yuv_path(app_bin, scene, tmp_path, helpers):
     cv2 = pytest.importorskip("cv2")
-    frame = bands(192, 64, [RED, GREY, BLUE])
+    frame = helpers.bands(192, 64, [RED, GREY, BLUE])
     i420 = cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420)
     y4m = tmp_path / "clip.y4m"
     with open(y4m, "wb") as f:
@@ -306,7 +242,8 @@ def test_bad_first_config_and_missing_frames_are_reported(app_bin, scene, tmp_pa
     assert r.returncode == 1 and "no such file or folder" in r.stderr
 
 
-def test_image_formats_and_bad_files(app_bin, scene, tmp_path):
+def test_image_formats_and_bad_files(app_bin, scene, tmp_path, helpers):
+    bands = helpers.bands
     from PIL import Image
 
     frames = tmp_path / "formats"

@@ -21,18 +21,6 @@ from host_tools.cli import main  # noqa: E402
 RED, GREY, BLUE = (255, 0, 0), (128, 128, 128), (0, 0, 255)
 
 
-def bands(w: int, h: int, colours) -> np.ndarray:
-    """Frame split into equal bands along its long side."""
-    img = np.zeros((h, w, 3), np.uint8)
-    n = len(colours)
-    for i, c in enumerate(colours):
-        if w >= h:
-            img[:, i * w // n:(i + 1) * w // n] = c
-        else:
-            img[i * h // n:(i + 1) * h // n, :] = c
-    return img
-
-
 def save(folder: Path, name: str, img: np.ndarray) -> None:
     from PIL import Image
 
@@ -45,7 +33,8 @@ def softmax2(a: float, b: float) -> float:
 
 
 @pytest.fixture()
-def setup(tmp_path: Path, colour_model):
+def setup(tmp_path: Path, colour_model, helpers):
+    bands = helpers.bands
     card = {"colour_order": "RGB", "mean": [0, 0, 0], "std": 255.0}
     model = colour_model(tmp_path / "colour.onnx", card=card)
     frames = tmp_path / "frames"
@@ -154,8 +143,9 @@ def test_bad_inputs_are_usage_errors(setup, tmp_path, capsys):
     assert rc == 2 and "differ from the model's" in err
 
 
-def test_small_frames_are_skipped_with_a_reason(setup, tmp_path, capsys):
+def test_small_frames_are_skipped_with_a_reason(setup, tmp_path, capsys, helpers):
     model, _, cfg = setup
+    bands = helpers.bands
     frames = tmp_path / "small"
     save(frames, "a.png", bands(20, 16, [RED]))
     save(frames, "b.png", bands(64, 64, [BLUE]))

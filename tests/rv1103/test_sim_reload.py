@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import signal
 import socket
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -20,38 +17,8 @@ onnx = pytest.importorskip("onnx")
 REPO = Path(__file__).resolve().parents[2]
 
 
-class Sim:
-    def __init__(self, *args: str) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "host_tools", "sim", "rv1103", *args], cwd=REPO,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.out: list[str] = []
-        self.err: list[str] = []
-        for stream, sink in ((self.proc.stdout, self.out), (self.proc.stderr, self.err)):
-            threading.Thread(target=lambda s=stream, k=sink: [k.append(ln.rstrip("\n")) for ln in s],
-                             daemon=True).start()
-
-    def wait_for(self, pred, what: str, timeout: float = 40.0):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            got = pred()
-            if got:
-                return got
-            if self.proc.poll() is not None:
-                time.sleep(0.2)
-                if pred():
-                    return pred()
-                pytest.fail(f"sim exited ({self.proc.returncode}) before {what}:\n" + "\n".join(self.err))
-            time.sleep(0.05)
-        pytest.fail(f"timed out waiting for {what}:\n" + "\n".join(self.err))
-
-    def stop(self) -> int:
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=20)
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+def sim_rv1103(helpers, *args: str):
+    return helpers.Background([sys.executable, "-m", "host_tools", "sim", "rv1103", *args], cwd=REPO)
 
 
 @pytest.fixture()
@@ -70,10 +37,10 @@ def scene(tmp_path: Path, colour_model):
     return model, frames, cfg
 
 
-def test_hot_reload_good_then_bad_config(scene):
+def test_hot_reload_good_then_bad_config(scene, helpers):
     model, frames, cfg = scene
-    sim = Sim("--frames", str(frames), "--config", str(cfg), "--model", str(model), "--json", "--loop",
-              "--fps", "30")
+    sim = sim_rv1103(helpers, "--frames", str(frames), "--config", str(cfg), "--model", str(model), "--json",
+                     "--loop", "--fps", "30")
     try:
         sim.wait_for(lambda: len(sim.out) >= 3, "first frames")
         assert all(len(json.loads(ln)["crops"]) == 3 for ln in sim.out[:3])
@@ -97,16 +64,12 @@ def test_hot_reload_good_then_bad_config(scene):
     assert any("stopped by signal 15" in ln for ln in sim.err)
 
 
-def test_tcp_output_carries_the_stdout_lines(scene):
+def test_tcp_output_carries_the_stdout_lines(scene, helpers):
     model, frames, cfg = scene
-    sim = Sim("--frames", str(frames), "--config", str(cfg), "--model", str(model), "--json", "--loop",
-              "--fps", "30", "--port", "0")
+    sim = sim_rv1103(helpers, "--frames", str(frames), "--config", str(cfg), "--model", str(model), "--json",
+                     "--loop", "--fps", "30", "--port", "0")
     try:
-        def listening():
-            hits = [ln for ln in sim.err if "listening on" in ln]
-            return int(hits[0].rsplit(":", 1)[1].split()[0]) if hits else None
-
-        port = sim.wait_for(listening, "the listening line")
+        port = sim.port()
         client = socket.create_connection(("127.0.0.1", port), timeout=10)
         buf = b""
         while buf.count(b"\n") < 5:
