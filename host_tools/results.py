@@ -9,6 +9,7 @@ Any other line (boot messages, config warnings, tracebacks) is not a result.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, field
 
 
@@ -55,3 +56,14 @@ def is_fragment(line: str) -> bool:
     """A result line cut by a stdout buffer overrun (the camera overwrites text the host did not read)."""
     text = line.strip()
     return parse_result(text) is None and any(k in text for k in ('"frame"', '"scores"', '"ms"', '"fps"'))
+
+
+def report_other_line(text: str, lost: int) -> int:
+    """Show a camera line that is not a result on stderr; returns the running count of cut-short results."""
+    if is_fragment(text):
+        lost += 1
+        print(f"(a result line was cut short: the camera's stdout buffer overran; {lost} so far)",
+              file=sys.stderr, flush=True)
+    elif text.strip():
+        print(text, file=sys.stderr, flush=True)
+    return lost

@@ -57,14 +57,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _check_args(args: argparse.Namespace) -> None:
-    from host_tools.model_budget import BOARDS
+    from host_tools.sim.openmv.options import check_run_options
 
-    if args.board not in BOARDS:
-        raise UsageError(f"unknown board {args.board!r}; choose one of: {', '.join(BOARDS)}")
-    if not args.fps > 0:
-        raise UsageError(f"--fps must be > 0 (got {args.fps:g})")
-    if args.count is not None and args.count < 1:
-        raise UsageError(f"--count must be >= 1 (got {args.count})")
+    check_run_options(args.board, args.fps, args.count)
     if not args.frames.exists():
         raise UsageError(f"--frames {args.frames}: no such folder or video file")
     if args.pty:

@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from host_tools.errors import UsageError
     from host_tools.live import Idle, TextLine, open_live
-    from host_tools.results import format_result, is_fragment, parse_result
+    from host_tools.results import format_result, parse_result, report_other_line
 
     if args.count is not None and args.count < 1:
         raise UsageError(f"--count must be >= 1 (got {args.count})")
@@ -43,12 +43,7 @@ def run(args: argparse.Namespace) -> int:
                 continue
             r = parse_result(ev.text)
             if r is None:
-                if is_fragment(ev.text):
-                    lost += 1
-                    print(f"(a result line was cut short: the camera's stdout buffer overran; {lost} so far)",
-                          file=sys.stderr, flush=True)
-                elif ev.text.strip():
-                    print(ev.text, file=sys.stderr, flush=True)
+                lost = report_other_line(ev.text, lost)
                 continue
             print(r.line if args.json else format_result(r), flush=True)
             seen += 1

@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from host_tools.errors import DeviceError, UsageError
     from host_tools.live import Frame, Idle, TextLine, open_live
-    from host_tools.results import format_result, is_fragment, parse_result
+    from host_tools.results import format_result, parse_result, report_other_line
     from host_tools.watch.server import page_url, start_server
     from host_tools.watch.state import LiveState
 
@@ -58,12 +58,8 @@ def run(args: argparse.Namespace) -> int:
                     state.add_result(r)
                     if not args.quiet:
                         print(format_result(r), flush=True)
-                elif is_fragment(ev.text):
-                    lost += 1
-                    print(f"(a result line was cut short: the camera's stdout buffer overran; {lost} so far)",
-                          file=sys.stderr, flush=True)
-                elif ev.text.strip():
-                    print(ev.text, file=sys.stderr, flush=True)
+                else:
+                    lost = report_other_line(ev.text, lost)
             elif isinstance(ev, Idle) and src.running is not None:
                 state.set_status("live" if src.running() else "no app running on the camera")
     except KeyboardInterrupt:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import json
 
+import pytest
+
 from host_tools.board import oserror_from_traceback
 from host_tools.board_v2 import split_output, wrap_script
+from host_tools.errors import DeviceError
 from host_tools.live import LineSplitter
 from host_tools.progress import ProgressBar
 from host_tools.results import format_result, is_fragment, parse_result
@@ -25,11 +29,30 @@ def test_oserror_from_micropython_tracebacks() -> None:
 
 def test_wrapped_output_is_split_at_the_markers() -> None:
     script = wrap_script("print(1)", "@@tok")
-    assert "exec('print(1)')" in script
-    assert split_output("old main.py line\n@@tokA\nhello\n@@tokZ\n", "@@tok") == ("hello\n", None)
+    assert "exec('print(1)',_g)" in script
+    assert split_output("old main.py line\n@@tokA\nhello\n@@tokZ6\n", "@@tok") == ("hello\n", None)
     assert split_output("@@tokA\npartial", "@@tok") is None
-    out, tb = split_output("@@tokA\nx\n@@tokE\n" + TB + "OSError: [Errno 2] ENOENT\n@@tokZ\n", "@@tok")
+    assert split_output("@@tokA\nhello\n@@tokZ6", "@@tok") is None  # the count may still be arriving
+    out, tb = split_output("@@tokA\nx\n@@tokE\n" + TB + "OSError: [Errno 2] ENOENT\n@@tokZ2\n", "@@tok")
     assert out == "x\n" and tb.endswith("ENOENT\n")
+    # a camera that cooks newlines: more bytes arrive than were printed, and the text comes back plain
+    assert split_output("@@tokA\r\nab\r\ncd\r\n@@tokZ6\r\n", "@@tok") == ("ab\ncd\n", None)
+
+
+def test_output_lost_anywhere_is_an_overrun_not_a_short_answer() -> None:
+    with pytest.raises(DeviceError, match="overran"):  # bytes lost in the middle, markers intact
+        split_output("@@tokA\nhello\n@@tokZ600\n", "@@tok")
+    with pytest.raises(DeviceError, match="overran"):  # the start marker itself was overwritten
+        split_output("xxxx\n@@tokZ600\n", "@@tok")
+
+
+def test_wrapped_script_counts_what_it_prints() -> None:
+    # run the wrapper as CPython would run it on the emulated camera (same language subset)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(wrap_script("print('héllo', 2, sep='-')\nprint('x', end='')\nimport os", "@@tok"), {})
+    assert split_output(out.getvalue(), "@@tok") == ("héllo-2\nx", None)
+    assert out.getvalue().endswith("@@tokZ10\n")  # 'héllo-2\n' is 9 bytes in UTF-8, 'x' one more
 
 
 def test_result_lines() -> None:

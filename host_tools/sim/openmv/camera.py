@@ -14,7 +14,7 @@ from pathlib import Path
 from host_tools.errors import UsageError
 from host_tools.model_budget import BOARDS
 from host_tools.sim.openmv.frames import FrameSource
-from host_tools.sim.openmv.options import SimOptions, firmware_version
+from host_tools.sim.openmv.options import SimOptions, check_run_options, firmware_version
 from host_tools.sim.openmv.runtime import ScriptRun
 from host_tools.sim.openmv.state import BoardState, EndOfFrames, MachineReset
 
@@ -23,12 +23,7 @@ __all__ = ["EmulatedCamera", "MachineReset", "SimOptions"]
 
 class EmulatedCamera:
     def __init__(self, opts: SimOptions, write: Callable[[str], None]) -> None:
-        if opts.board not in BOARDS:
-            raise UsageError(f"unknown board {opts.board!r}; choose one of: {', '.join(BOARDS)}")
-        if not opts.fps > 0:
-            raise UsageError(f"--fps must be > 0 (got {opts.fps})")
-        if opts.count is not None and opts.count < 1:
-            raise UsageError(f"--count must be >= 1 (got {opts.count})")
+        check_run_options(opts.board, opts.fps, opts.count)
         try:
             fw = firmware_version(opts.firmware)
             frames = FrameSource(Path(opts.frames), loop=opts.loop)

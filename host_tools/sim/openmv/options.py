@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from host_tools.errors import UsageError
+from host_tools.model_budget import BOARDS
 from host_tools.paths import REPO_ROOT
 
 DEFAULT_FS_ROOT = REPO_ROOT / ".sim" / "openmv_fs"
@@ -21,6 +23,16 @@ class SimOptions:
     fs_root: Path = field(default_factory=lambda: DEFAULT_FS_ROOT)  # camera filesystem (persists)
     firmware: str = "4.6.0"  # "<=4.5.5" gives the legacy `tf` module and no `ml`
     loop: bool = False  # replay the frames forever (for --pty sessions)
+
+
+def check_run_options(board: str, fps: float, count: int | None) -> None:
+    """UsageError for a board, FPS or frame count the emulator cannot run."""
+    if board not in BOARDS:
+        raise UsageError(f"unknown board {board!r}; choose one of: {', '.join(BOARDS)}")
+    if not fps > 0:
+        raise UsageError(f"--fps must be > 0 (got {fps:g})")
+    if count is not None and count < 1:
+        raise UsageError(f"--count must be >= 1 (got {count})")
 
 
 def firmware_version(text: str) -> tuple[int, int, int]:
