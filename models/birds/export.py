@@ -21,11 +21,12 @@ from train import INPUT_SIZE
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--work", type=Path, required=True)
+    ap.add_argument("--weights", default="birds_mnv3s", help="training run tag: exports <work>/<tag>.pt")
     ap.add_argument("--out", type=Path, default=Path(__file__).with_name("birds_mnv3s.onnx"))
     args = ap.parse_args()
     torch.set_num_threads(1)
     model = MobileNetV3Small(num_classes=len(LABELS))
-    model.load_state_dict(torch.load(args.work / "birds_mnv3s.pt", map_location="cpu"))
+    model.load_state_dict(torch.load(args.work / f"{args.weights}.pt", map_location="cpu"))
     model.eval()
     dummy = torch.rand(1, 3, INPUT_SIZE, INPUT_SIZE) * 255
     torch.onnx.export(model, (dummy,), str(args.out), input_names=["input"], output_names=["logits"],

@@ -55,11 +55,13 @@ def main() -> None:
         "onnx_ops": stats["ops"],
         "training": {
             "data": "shared/data/birds/train (5000 bird + 5000 not_bird CIFAR-10 32x32)",
-            "recipe": "from scratch; AdamW (wd 0.05 on weights), one-cycle LR, label smoothing 0.1, "
-                      "batch 128; "
+            "recipe": "from scratch; AdamW (weight decay on weights only, runs[].args.wd), one-cycle LR "
+                      "(runs[].args.lr), label smoothing 0.1, batch 128; "
                       "augmentation: reflect-pad 4 + random 32x32 crop, horizontal flip, brightness/contrast "
                       "+-20%; progressive resizing (size:epochs stages in runs[].args), last stage at 64x64; "
-                      "each later run restarts the one-cycle schedule from the previous run's weights",
+                      "each later run restarts the one-cycle schedule from the previous run's weights; runs "
+                      "with runs[].args.ema > 0 save an exponential moving average of the weights (decided "
+                      "before the run, not selected on val)",
             "runs": [{"args": lg["args"], "epochs": len(lg["epochs"]),
                       "train_seconds": round(lg["train_seconds"]),
                       "float_val_accuracy_at_end": lg["val_acc"]} for lg in logs],
