@@ -67,14 +67,8 @@ class V4l2Source : public FrameSource {
     } while (r < 0 && errno == EINTR);
     if (r == 0) throw std::runtime_error(dev_ + ": no frame within 3 s (sensor or ISP not running?)");
     if (r < 0) throw std::runtime_error(dev_ + ": poll: " + std::strerror(errno));
-    v4l2_buffer b{};
     v4l2_plane planes[VIDEO_MAX_PLANES]{};
-    b.type = type_;
-    b.memory = V4L2_MEMORY_MMAP;
-    if (mplane()) {
-      b.m.planes = planes;
-      b.length = n_planes_;
-    }
+    v4l2_buffer b = describe(0, planes);  // DQBUF fills in the index
     if (xioctl(fd_, VIDIOC_DQBUF, &b) < 0) throw std::runtime_error(dev_ + ": VIDIOC_DQBUF: " + std::strerror(errno));
     held_ = static_cast<int>(b.index);
     const Buffer& buf = bufs_[b.index];
@@ -152,6 +146,19 @@ class V4l2Source : public FrameSource {
     if (y_rows_ > static_cast<std::uint32_t>(height_) + 16) y_rows_ = static_cast<std::uint32_t>(height_);
   }
 
+  // An MMAP buffer descriptor for QUERYBUF/QBUF; planes must outlive it (multi-planar devices fill it).
+  v4l2_buffer describe(std::uint32_t index, v4l2_plane* planes) const {
+    v4l2_buffer b{};
+    b.type = type_;
+    b.memory = V4L2_MEMORY_MMAP;
+    b.index = index;
+    if (mplane()) {
+      b.m.planes = planes;
+      b.length = n_planes_;
+    }
+    return b;
+  }
+
   void request_buffers(int count) {
     v4l2_requestbuffers req{};
     req.count = static_cast<std::uint32_t>(count);
@@ -162,15 +169,8 @@ class V4l2Source : public FrameSource {
     }
     bufs_.resize(req.count);
     for (std::uint32_t i = 0; i < req.count; ++i) {
-      v4l2_buffer b{};
       v4l2_plane planes[VIDEO_MAX_PLANES]{};
-      b.type = type_;
-      b.memory = V4L2_MEMORY_MMAP;
-      b.index = i;
-      if (mplane()) {
-        b.m.planes = planes;
-        b.length = n_planes_;
-      }
+      v4l2_buffer b = describe(i, planes);
       if (xioctl(fd_, VIDIOC_QUERYBUF, &b) < 0) fail(std::string("VIDIOC_QUERYBUF: ") + std::strerror(errno));
       for (std::uint32_t p = 0; p < (mplane() ? n_planes_ : 1u); ++p) {
         const std::size_t len = mplane() ? planes[p].length : b.length;
@@ -184,15 +184,8 @@ class V4l2Source : public FrameSource {
   }
 
   void queue(std::uint32_t index) {
-    v4l2_buffer b{};
     v4l2_plane planes[VIDEO_MAX_PLANES]{};
-    b.type = type_;
-    b.memory = V4L2_MEMORY_MMAP;
-    b.index = index;
-    if (mplane()) {
-      b.m.planes = planes;
-      b.length = n_planes_;
-    }
+    v4l2_buffer b = describe(index, planes);
     if (xioctl(fd_, VIDIOC_QBUF, &b) < 0) throw std::runtime_error(dev_ + ": VIDIOC_QBUF: " + std::strerror(errno));
   }
 

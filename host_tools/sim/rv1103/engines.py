@@ -62,6 +62,15 @@ def onnx_engine(twin: ModelTwin, w_stride_pad: int = 0) -> SimEngine:
     return SimEngine(eng, served.h, served.w, served.classes, desc, lambda: None)
 
 
+def _reap(proc: subprocess.Popen) -> None:
+    """Wait for an engine server that was asked to stop; kill it if it does not within 10 s."""
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class PipeClient:
     """Client side of tensor_server.py's protocol."""
 
@@ -95,11 +104,7 @@ class PipeClient:
                 self.proc.stdin.close()  # EOF: the server exits by itself
             except BrokenPipeError:
                 pass
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        _reap(self.proc)
 
 
 class BirdsSimClient:
@@ -142,11 +147,7 @@ class BirdsSimClient:
             self.proc.stdin.close()
         except (BrokenPipeError, ValueError):
             pass
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        _reap(self.proc)
 
 
 def birds_rknn_sim_engine(twin: ModelTwin, w_stride_pad: int = 0) -> SimEngine:
