@@ -1,11 +1,11 @@
 """Build the int8 RKNN model for the RV1103 from the float ONNX and score it in the toolkit's simulator.
 
 Runs in .venv-rknn (rknn-toolkit2 2.5.0). Input convention, identical to the ONNX twins and the board:
-the NPU input is uint8 NHWC [1, 64, 64, 3] in RGB order (no channel swap: quant_img_RGB2BGR=False), raw
-0..255 with mean 0 / std 1 because the normalisation is inside the graph. Calibration: 40 training images
-(20 per class, evenly spaced through the sorted lists), stored as RGB float32 NCHW .npy files (0..255;
-the toolkit wants the ONNX's layout for .npy) so that no image decoder of the toolkit can swap colours,
-listed one per line in <work>/rknn_dataset.txt.
+the NPU input is uint8 NHWC [1, S, S, 3] (S = data.INPUT_SIZE) in RGB order (no channel swap:
+quant_img_RGB2BGR=False), raw 0..255 with mean 0 / std 1 because the normalisation is inside the graph.
+Calibration: 40 training images (20 per class, evenly spaced through the sorted lists), stored as RGB
+float32 NCHW .npy files (0..255; the toolkit wants the ONNX's layout for .npy) so that no image decoder of
+the toolkit can swap colours, listed one per line in <work>/rknn_dataset.txt.
 Quantization: w8a8, mmse. The simulator only runs a model built from ONNX in the same session, hence one
 script that builds, exports and then evaluates.
 """
@@ -20,10 +20,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from data import DEFAULT_DATA, LABELS, list_split, load_rgb
+from data import DEFAULT_DATA, INPUT_SIZE, LABELS, list_split, load_rgb
 
 HERE = Path(__file__).resolve().parent
-INPUT_SIZE = 64
 CALIB_PER_CLASS = 20
 
 

@@ -1,6 +1,7 @@
 """Export the trained checkpoint to ONNX float (opset 13). Runs in .venv-birds.
 
-Input 'input': float32 NCHW [1, 3, 64, 64], raw RGB 0..255 (normalisation is inside the graph).
+Input 'input': float32 NCHW [1, 3, S, S] (S = data.INPUT_SIZE), raw RGB 0..255 (normalisation is inside
+the graph).
 Output 'logits': float32 [1, 2] in the order of birds_mnv3s.txt (bird, not_bird); softmax is left to the host.
 """
 from __future__ import annotations
@@ -12,10 +13,9 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 import torch
-from data import LABELS
+from data import INPUT_SIZE, LABELS
 from graph_stats import count
 from mnv3s import MobileNetV3Small
-from train import INPUT_SIZE
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ import argparse
 import json
 from pathlib import Path
 
-from data import LABELS
+from data import INPUT_SIZE, LABELS
 
 HERE = Path(__file__).resolve().parent
 
@@ -30,14 +30,18 @@ def main() -> None:
         "task": "bird / not_bird image classification (bird-feeder camera stand-in)",
         "architecture": "MobileNetV3-Small, width 1.0, first bottleneck stride 1 instead of 2 "
                         "(total stride 16) "
-                        "so a 64x64 input ends in a 4x4 map (RV1103 GlobalAveragePool limit 7x7); "
+                        f"so a {INPUT_SIZE}x{INPUT_SIZE} input ends in a "
+                        f"{INPUT_SIZE // 16}x{INPUT_SIZE // 16} map "
+                        "(RV1103 GlobalAveragePool limit 7x7); "
                         "classifier head as 1x1 convolutions",
         "labels": list(LABELS),
         "labels_file": "birds_mnv3s.txt",
-        "input": {"onnx": "float32 NCHW [1, 3, 64, 64]", "rknn": "uint8 NHWC [1, 64, 64, 3]",
+        "input": {"onnx": f"float32 NCHW [1, 3, {INPUT_SIZE}, {INPUT_SIZE}]",
+                  "rknn": f"uint8 NHWC [1, {INPUT_SIZE}, {INPUT_SIZE}, 3]",
                   "colour_order": "RGB", "range": "raw 0..255",
                   "normalisation": "inside the graph: (x - 127.5) / 127.5; RKNN mean 0 / std 1",
-                  "resize": "bilinear to 64x64 (evaluation: PIL bilinear from the 32x32 JPEGs)"},
+                  "resize": f"bilinear to {INPUT_SIZE}x{INPUT_SIZE} "
+                            "(evaluation: PIL bilinear from the 32x32 JPEGs)"},
         "output": {"name": "logits", "kind": "logits (no softmax), float32 [1, 2] in label order"},
         "accuracy_birds_val": {
             "float_onnx": _load(args.work / "eval_float.json"),
@@ -58,7 +62,8 @@ def main() -> None:
             "recipe": "from scratch; AdamW (weight decay on weights only, runs[].args.wd), one-cycle LR "
                       "(runs[].args.lr), label smoothing 0.1, batch 128; "
                       "augmentation: reflect-pad 4 + random 32x32 crop, horizontal flip, brightness/contrast "
-                      "+-20%; progressive resizing (size:epochs stages in runs[].args), last stage at 64x64; "
+                      "+-20%; progressive resizing (size:epochs stages in runs[].args), last stage at the "
+                      "deploy size; "
                       "each later run restarts the one-cycle schedule from the previous run's weights; runs "
                       "with runs[].args.ema > 0 save an exponential moving average of the weights (decided "
                       "before the run, not selected on val)",

@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from data import DEFAULT_DATA, list_split, load_rgb
+from data import DEFAULT_DATA, INPUT_SIZE, list_split, load_rgb
 from onnxruntime.quantization import (
     CalibrationDataReader,
     CalibrationMethod,
@@ -49,7 +49,7 @@ def main() -> None:
                     default=Path(__file__).with_name("birds_mnv3s.onnx"))
     ap.add_argument("--out", type=Path, default=Path(__file__).with_name("birds_mnv3s_int8.onnx"))
     ap.add_argument("--calib", type=int, default=200, help="number of training images for calibration")
-    ap.add_argument("--size", type=int, default=64)
+    ap.add_argument("--size", type=int, default=INPUT_SIZE)
     args = ap.parse_args()
     paths = calibration_sample(args.train, args.calib)
     quantize_static(str(args.float_path), str(args.out), Reader(paths, args.size),

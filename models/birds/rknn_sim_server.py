@@ -24,8 +24,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from build_rknn import HERE, INPUT_SIZE, build, scores, stdout_to_stderr, write_calibration
-from data import DEFAULT_DATA, LABELS
+from build_rknn import HERE, build, scores, stdout_to_stderr, write_calibration
+from data import DEFAULT_DATA, INPUT_SIZE, LABELS
 
 ERROR = 0xFFFFFFFF
 

@@ -21,20 +21,18 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from data import DEFAULT_DATA, LABELS, load_split
+from data import DEFAULT_DATA, INPUT_SIZE, LABELS, load_split
 from mnv3s import MobileNetV3Small
 
-INPUT_SIZE = 64
 
-
-def parse_stages(text: str) -> list[tuple[int, int]]:
+def parse_stages(text: str, input_size: int = INPUT_SIZE) -> list[tuple[int, int]]:
     """'32:10,48:5,64:5' -> [(32, 10), (48, 5), (64, 5)] (input size, epochs)."""
     stages = []
     for part in text.split(","):
         size, epochs = part.split(":")
         stages.append((int(size), int(epochs)))
-    if stages[-1][0] != INPUT_SIZE:
-        raise SystemExit(f"the last stage must train at the deploy size {INPUT_SIZE}")
+    if stages[-1][0] != input_size:
+        raise SystemExit(f"the last stage must train at the deploy size {input_size}")
     return stages
 
 
@@ -106,6 +104,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--tag", default="birds_mnv3s", help="names <work>/<tag>.pt and <work>/<tag>_log.json")
     ap.add_argument("--resume", help="tag of an earlier run whose weights to start from")
+    ap.add_argument("--input-size", type=int, default=INPUT_SIZE,
+                    help="input side of this run's last stage; val is scored at it")
     ap.add_argument("--cutmix", type=float, default=0.0, help="probability of CutMix per batch (0: off)")
     ap.add_argument("--ema", type=float, default=0.0, help="EMA decay per step (0: save the last weights)")
     ap.add_argument("--threads", type=int, default=int(os.environ.get("BIRDS_THREADS", "1")))
@@ -118,13 +118,13 @@ def main() -> None:
 
     t0 = time.time()
     x_train, y_train = load_split(args.train, None)
-    x_val, y_val = load_split(args.val, INPUT_SIZE)
+    x_val, y_val = load_split(args.val, args.input_size)
     if x_train.shape[1:] != (32, 32, 3):
         raise SystemExit(f"expected 32x32 training images, got {x_train.shape[1:]}")
     print(f"loaded {len(x_train)} train / {len(x_val)} val in {time.time() - t0:.1f}s", flush=True)
     xt, yt = torch.from_numpy(x_train), torch.from_numpy(y_train)
 
-    stages = parse_stages(args.stages)
+    stages = parse_stages(args.stages, args.input_size)
     steps_per_epoch = math.ceil(len(xt) / args.batch)
     total = steps_per_epoch * sum(e for _, e in stages)
     model = MobileNetV3Small(num_classes=len(LABELS))
@@ -167,7 +167,7 @@ def main() -> None:
             epoch += 1
             entry = {"epoch": epoch, "size": size, "loss": loss_sum / len(xt), "train_acc": correct / len(xt),
                      "seconds": time.time() - te}
-            if size == INPUT_SIZE or epoch % 5 == 0:
+            if size == args.input_size or epoch % 5 == 0:
                 entry["val_acc"] = evaluate(model, x_val, y_val)[0]  # monitoring only, no selection
                 if ema is not None:
                     entry["val_acc_ema"] = evaluate(ema.module, x_val, y_val)[0]
