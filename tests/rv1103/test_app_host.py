@@ -126,8 +126,7 @@ def test_tcp_clients_get_the_stdout_lines_and_sigterm_stops_cleanly(app_bin, sce
                     pass
         assert min(g.count(b"\n") for g in got) >= 8, "TCP clients got too few lines"
         assert engine_servers(scene["model"]), "the engine server should be running"
-        app.proc.send_signal(signal.SIGTERM)
-        rc = app.finish()
+        rc = app.stop(signal.SIGTERM)
         for c in clients:  # the app closed the connections: the rest arrives, then EOF
             c.settimeout(5)
             i = clients.index(c)
@@ -190,8 +189,7 @@ def test_config_reload_good_then_bad_keeps_the_last_good(app_bin, scene, helpers
         app.proc.send_signal(signal.SIGHUP)
         app.wait_for(lambda: sum("rejected" in ln for ln in app.err) > n_rejected, "the SIGHUP reload")
         assert app.proc.poll() is None
-        app.proc.send_signal(signal.SIGINT)
-        assert app.finish() == 0
+        assert app.stop(signal.SIGINT) == 0
     finally:
         app.kill()
 

@@ -62,19 +62,17 @@ class EmulatedCamera:
             self.last_error = None
             try:
                 exc = ScriptRun(st).run(source, filename)
+                if exc is None:
+                    self.end_reason = "end"
+                elif isinstance(exc, KeyboardInterrupt) and st.stop_event.is_set():
+                    self.end_reason = "stopped"
+                else:
+                    self.end_reason, self.last_error = "error", exc
             except EndOfFrames:
                 self.end_reason = "frames"
-                st.stop_event.clear()
-                return
             finally:
                 st.leds.update(red=False, green=False, blue=False, ir=False)
-            if exc is None:
-                self.end_reason = "end"
-            elif isinstance(exc, KeyboardInterrupt) and st.stop_event.is_set():
-                self.end_reason = "stopped"
-            else:
-                self.end_reason, self.last_error = "error", exc
-            st.stop_event.clear()
+                st.stop_event.clear()  # this script has ended: a stop aimed at it is spent
 
     def run_main(self) -> None:
         main = Path(self.opts.fs_root) / "main.py"
