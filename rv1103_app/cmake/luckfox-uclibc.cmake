@@ -42,7 +42,9 @@ set(CMAKE_STRIP "${_prefix}strip" CACHE FILEPATH "")
 
 # Cortex-A7 with NEON/VFPv4, hard float (what the SDK's own build uses for RV1103/RV1106).
 set(CMAKE_C_FLAGS_INIT "-mcpu=cortex-a7 -mfpu=neon-vfpv4 -mfloat-abi=hard")
-set(CMAKE_CXX_FLAGS_INIT "-mcpu=cortex-a7 -mfpu=neon-vfpv4 -mfloat-abi=hard")
+# -Wno-psabi: GCC's note that std::vector iterators are passed differently since GCC 7.1 concerns
+# mixing objects built by older compilers; everything here is built by one toolchain.
+set(CMAKE_CXX_FLAGS_INIT "-mcpu=cortex-a7 -mfpu=neon-vfpv4 -mfloat-abi=hard -Wno-psabi")
 
 # Search headers/libraries in the toolchain's sysroot only; programs on the host.
 set(CMAKE_FIND_ROOT_PATH "${LUCKFOX_TOOLCHAIN_DIR}/arm-rockchip830-linux-uclibcgnueabihf/sysroot")
