@@ -1,11 +1,11 @@
 """Build the int8 RKNN model for the RV1103 from the float ONNX and score it in the toolkit's simulator.
 
 Runs in .venv-rknn (rknn-toolkit2 2.5.0). Input convention, identical to the ONNX twins and the board:
-the NPU input is uint8 NHWC [1, S, S, 3] (S = data.INPUT_SIZE) in RGB order (no channel swap:
+the NPU input is uint8 NHWC [1, S, S, 3] (S = --size, default data.INPUT_SIZE) in RGB order (no channel swap:
 quant_img_RGB2BGR=False), raw 0..255 with mean 0 / std 1 because the normalisation is inside the graph.
 Calibration: 40 training images (20 per class, evenly spaced through the sorted lists), stored as RGB
 float32 NCHW .npy files (0..255; the toolkit wants the ONNX's layout for .npy) so that no image decoder of
-the toolkit can swap colours, listed one per line in <work>/rknn_dataset.txt.
+the toolkit can swap colours, listed one per line in <work>/rknn_dataset_<S>.txt.
 Quantization: w8a8, mmse. The simulator only runs a model built from ONNX in the same session, hence one
 script that builds, exports and then evaluates.
 """
@@ -40,11 +40,11 @@ def stdout_to_stderr():
         os.close(saved)
 
 
-def write_calibration(train: Path, work: Path) -> Path:
+def write_calibration(train: Path, work: Path, size: int) -> Path:
     by_class: dict[int, list[Path]] = {}
     for path, label in list_split(train):
         by_class.setdefault(label, []).append(path)
-    calib_dir = work / "rknn_calib"
+    calib_dir = work / f"rknn_calib_{size}"
     calib_dir.mkdir(parents=True, exist_ok=True)
     lines = []
     for label, paths in sorted(by_class.items()):
@@ -53,14 +53,14 @@ def write_calibration(train: Path, work: Path) -> Path:
             src = paths[int(i * step)]
             dst = calib_dir / f"{LABELS[label]}_{src.stem}.npy"
             # [1, 3, H, W]: the toolkit wants .npy calibration data in the ONNX's NCHW layout
-            np.save(dst, load_rgb(src, INPUT_SIZE).transpose(2, 0, 1)[None].astype(np.float32))
+            np.save(dst, load_rgb(src, size).transpose(2, 0, 1)[None].astype(np.float32))
             lines.append(str(dst))
-    dataset = work / "rknn_dataset.txt"
+    dataset = work / f"rknn_dataset_{size}.txt"
     dataset.write_text("\n".join(lines) + "\n")
     return dataset
 
 
-def build(onnx_path: Path, dataset: Path, rknn_out: Path | None):
+def build(onnx_path: Path, dataset: Path, rknn_out: Path | None, size: int = INPUT_SIZE):
     """Config, load, quantize, optionally export, and start the simulator; returns the RKNN object."""
     from rknn.api import RKNN
 
@@ -70,7 +70,7 @@ def build(onnx_path: Path, dataset: Path, rknn_out: Path | None):
                                        target_platform="rv1103", quantized_algorithm="mmse",
                                        quantized_dtype="w8a8", quant_img_RGB2BGR=False)),
         ("load_onnx", lambda: rknn.load_onnx(str(onnx_path), inputs=["input"],
-                                             input_size_list=[[1, 3, INPUT_SIZE, INPUT_SIZE]])),
+                                             input_size_list=[[1, 3, size, size]])),
         ("build", lambda: rknn.build(do_quantization=True, dataset=str(dataset))),
     ]
     if rknn_out is not None:
@@ -95,12 +95,15 @@ def main() -> None:
     ap.add_argument("--val", type=Path, default=DEFAULT_DATA / "val")
     ap.add_argument("--onnx", type=Path, default=HERE / "birds_mnv3s.onnx")
     ap.add_argument("--out", type=Path, default=HERE / "birds_mnv3s_rv1103.rknn")
+    ap.add_argument("--size", type=int, default=INPUT_SIZE, help="input side of the model")
+    ap.add_argument("--eval-out", type=Path, help="where to write the simulator's figures "
+                                                  "(default <work>/rknn_eval.json)")
     ap.add_argument("--limit", type=int, default=0, help="evaluate on at most this many val images (0: all)")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    dataset = write_calibration(args.train, args.work)
+    dataset = write_calibration(args.train, args.work, args.size)
     with stdout_to_stderr():
-        rknn = build(args.onnx, dataset, args.out)
+        rknn = build(args.onnx, dataset, args.out, args.size)
     items = list_split(args.val)
     if args.limit:
         # evenly spaced so both classes stay represented
@@ -109,15 +112,15 @@ def main() -> None:
     preds, labels = [], []
     with stdout_to_stderr():
         for path, label in items:
-            preds.append(int(np.argmax(scores(rknn, load_rgb(path, INPUT_SIZE)))))
+            preds.append(int(np.argmax(scores(rknn, load_rgb(path, args.size)))))
             labels.append(label)
     rknn.release()
     p, y = np.array(preds), np.array(labels)
     result = {"images": int(len(y)), "accuracy": float((p == y).mean()),
               "recall": {lab: float((p[y == c] == c).mean()) for c, lab in enumerate(LABELS)},
               "simulator_seconds": time.time() - t0, "calibration_images": 2 * CALIB_PER_CLASS,
-              "dataset_file": "rknn_dataset.txt (RGB float32 0..255 NCHW .npy, one path per line)"}
-    (args.work / "rknn_eval.json").write_text(json.dumps(result, indent=1))
+              "dataset_file": f"{dataset.name} (RGB float32 0..255 NCHW .npy, one path per line)"}
+    (args.eval_out or args.work / "rknn_eval.json").write_text(json.dumps(result, indent=1))
     print(json.dumps(result))
 
 

@@ -1,7 +1,7 @@
 """Export the trained checkpoint to ONNX float (opset 13). Runs in .venv-birds.
 
-Input 'input': float32 NCHW [1, 3, S, S] (S = data.INPUT_SIZE), raw RGB 0..255 (normalisation is inside
-the graph).
+Input 'input': float32 NCHW [1, 3, S, S] (S = --size, default data.INPUT_SIZE), raw RGB 0..255
+(normalisation is inside the graph).
 Output 'logits': float32 [1, 2] in the order of birds_mnv3s.txt (bird, not_bird); softmax is left to the host.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ import onnxruntime as ort
 import torch
 from data import INPUT_SIZE, LABELS
 from graph_stats import count
-from mnv3s import MobileNetV3Small
+from train import build
 
 
 def main() -> None:
@@ -23,17 +23,19 @@ def main() -> None:
     ap.add_argument("--work", type=Path, required=True)
     ap.add_argument("--weights", default="birds_mnv3s", help="training run tag: exports <work>/<tag>.pt")
     ap.add_argument("--out", type=Path, default=Path(__file__).with_name("birds_mnv3s.onnx"))
+    ap.add_argument("--arch", choices=("mnv3s", "teacher"), default="mnv3s")
+    ap.add_argument("--size", type=int, default=INPUT_SIZE, help="input side of the exported graph")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    model = MobileNetV3Small(num_classes=len(LABELS))
+    model = build(args.arch)
     model.load_state_dict(torch.load(args.work / f"{args.weights}.pt", map_location="cpu"))
     model.eval()
-    dummy = torch.rand(1, 3, INPUT_SIZE, INPUT_SIZE) * 255
+    dummy = torch.rand(1, 3, args.size, args.size) * 255
     torch.onnx.export(model, (dummy,), str(args.out), input_names=["input"], output_names=["logits"],
                       opset_version=13, do_constant_folding=True, dynamo=False)
     # the exported graph must compute what the checkpoint computes
     sess = ort.InferenceSession(str(args.out), providers=["CPUExecutionProvider"])
-    probe = (torch.rand(4, 1, 3, INPUT_SIZE, INPUT_SIZE) * 255).round()
+    probe = (torch.rand(4, 1, 3, args.size, args.size) * 255).round()
     for x in probe:
         ref = model(x).detach().numpy()
         got = sess.run(None, {"input": x.numpy()})[0]
@@ -43,7 +45,7 @@ def main() -> None:
     if "BatchNormalization" in stats["ops"]:
         raise SystemExit("BatchNorm was not folded into the convolutions")
     (args.out.with_suffix(".txt")).write_text("".join(f"{label}\n" for label in LABELS))
-    (args.work / "graph_stats.json").write_text(json.dumps(stats, indent=1))
+    (args.work / f"{args.out.stem}_graph_stats.json").write_text(json.dumps(stats, indent=1))
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes): {stats}")
 
 

@@ -2,7 +2,8 @@
 
 Calibration: a fixed, class-balanced sample of training images (never validation images), resized exactly as
 for evaluation and fed raw 0..255 NCHW like the deployed input. Weights int8 per-channel (depthwise convs lose
-too much with one scale per tensor), activations uint8, MinMax ranges.
+too much with one scale per tensor), activations uint8, Percentile ranges (99.999th: MinMax let a few
+outliers stretch the hardswish ranges and lost 1.5 points on birds/val, Percentile lost none).
 """
 from __future__ import annotations
 
@@ -50,12 +51,14 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path(__file__).with_name("birds_mnv3s_int8.onnx"))
     ap.add_argument("--calib", type=int, default=200, help="number of training images for calibration")
     ap.add_argument("--size", type=int, default=INPUT_SIZE)
+    ap.add_argument("--method", choices=("MinMax", "Percentile", "Entropy"), default="Percentile",
+                    help="activation range calibration")
     args = ap.parse_args()
     paths = calibration_sample(args.train, args.calib)
     quantize_static(str(args.float_path), str(args.out), Reader(paths, args.size),
                     quant_format=QuantFormat.QDQ, per_channel=True,
                     activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                    calibrate_method=CalibrationMethod.MinMax)
+                    calibrate_method=CalibrationMethod[args.method])
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes) from {len(paths)} calibration images")
 
 

@@ -40,8 +40,8 @@ def read_exact(stream, n: int) -> bytes | None:
     return buf
 
 
-def serve(rknn, inp, out) -> None:
-    size = INPUT_SIZE * INPUT_SIZE * 3
+def serve(rknn, inp, out, side: int = INPUT_SIZE) -> None:
+    size = side * side * 3
     while True:
         head = read_exact(inp, 4)
         if head is None:
@@ -53,10 +53,10 @@ def serve(rknn, inp, out) -> None:
         if payload is None:
             return
         if n != size:
-            msg = f"expected {size} bytes (uint8 NHWC {INPUT_SIZE}x{INPUT_SIZE}x3), got {n}".encode()
+            msg = f"expected {size} bytes (uint8 NHWC {side}x{side}x3), got {n}".encode()
             out.write(struct.pack("<II", ERROR, len(msg)) + msg)
         else:
-            img = np.frombuffer(payload, dtype=np.uint8).reshape(INPUT_SIZE, INPUT_SIZE, 3)
+            img = np.frombuffer(payload, dtype=np.uint8).reshape(side, side, 3)
             with stdout_to_stderr():
                 logits = scores(rknn, img)
             out.write(struct.pack("<I", logits.size) + logits.astype("<f4").tobytes())
@@ -69,17 +69,18 @@ def main() -> None:
     ap.add_argument("--train", type=Path, default=DEFAULT_DATA / "train",
                     help="calibration images come from here")
     ap.add_argument("--work", type=Path, default=HERE.parents[1] / ".cache" / "birds-rknn-sim")
+    ap.add_argument("--size", type=int, default=INPUT_SIZE, help="input side of the model")
     args = ap.parse_args()
     out = os.fdopen(os.dup(1), "wb")  # the protocol channel; fd 1 itself is pointed at stderr while building
     with stdout_to_stderr():
-        dataset = write_calibration(args.train, args.work)
-        rknn = build(args.onnx, dataset, None)
-    hello = json.dumps({"input": [1, INPUT_SIZE, INPUT_SIZE, 3], "dtype": "uint8", "layout": "NHWC",
+        dataset = write_calibration(args.train, args.work, args.size)
+        rknn = build(args.onnx, dataset, None, args.size)
+    hello = json.dumps({"input": [1, args.size, args.size, 3], "dtype": "uint8", "layout": "NHWC",
                         "colour": "RGB", "labels": list(LABELS), "output": "logits"}).encode()
     out.write(struct.pack("<I", len(hello)) + hello)
     out.flush()
     try:
-        serve(rknn, sys.stdin.buffer, out)
+        serve(rknn, sys.stdin.buffer, out, args.size)
     finally:
         rknn.release()
 

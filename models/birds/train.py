@@ -1,4 +1,5 @@
-"""Train MobileNetV3-Small (64x64 variant, see mnv3s.py) on bird / not_bird. Runs in .venv-birds.
+"""Train MobileNetV3-Small (64x64 variant, see mnv3s.py) or the ResNet-9 of teacher.py (--arch teacher) on
+bird / not_bird. Runs in .venv-birds.
 
 CPU only and bounded: progressive resizing (most epochs at 32x32 and 48x48, which are cheaper than
 64x64, then the last epochs at the 64x64 deploy size so BatchNorm statistics match it), AdamW with a
@@ -8,6 +9,9 @@ second one-cycle round, warm restart). --cutmix P mixes pasted boxes between ima
 of the batches: a regulariser for the later rounds, where training accuracy runs ahead. --ema D keeps an
 exponential moving average of the weights and BatchNorm statistics (decay D per step) and saves that
 average instead of the last weights: decided before the run, never picked by validation accuracy.
+--teacher T1,T2 distils from --arch teacher runs (teacher.py): a term pulls the student's softened output
+towards the teachers' averaged softened output on the same augmented image (with CutMix, the pasted image,
+so the teachers label pictures beyond the 10,000 training images). --init-onnx starts from an exported graph.
 """
 from __future__ import annotations
 
@@ -23,6 +27,13 @@ import torch
 import torch.nn.functional as F
 from data import DEFAULT_DATA, INPUT_SIZE, LABELS, load_split
 from mnv3s import MobileNetV3Small
+from teacher import Teacher
+from unfold import load_onnx_weights
+
+
+def build(arch: str) -> torch.nn.Module:
+    n = len(LABELS)
+    return Teacher(num_classes=n) if arch == "teacher" else MobileNetV3Small(num_classes=n)
 
 
 def parse_stages(text: str, input_size: int = INPUT_SIZE) -> list[tuple[int, int]]:
@@ -36,8 +47,8 @@ def parse_stages(text: str, input_size: int = INPUT_SIZE) -> list[tuple[int, int
     return stages
 
 
-def augment(xb: torch.Tensor, size: int, gen: torch.Generator) -> torch.Tensor:
-    """xb: uint8 NHWC 32x32 -> float NCHW size x size, raw 0..255 like the deployed input."""
+def jitter(xb: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """xb: uint8 NHWC 32x32 -> augmented float NCHW 32x32 in 0..255, not yet rounded."""
     x = xb.permute(0, 3, 1, 2).float()
     n = x.shape[0]
     x = F.pad(x, (4, 4, 4, 4), mode="reflect")
@@ -55,10 +66,14 @@ def augment(xb: torch.Tensor, size: int, gen: torch.Generator) -> torch.Tensor:
     contrast = 1 + (torch.rand(n, 1, 1, 1, generator=gen) - 0.5) * 0.4
     mean = x.mean((1, 2, 3), keepdim=True)
     x = ((x - mean) * contrast + mean) * bright
-    x = x.clamp(0, 255)
+    return x.clamp(0, 255)
+
+
+def to_input(x: torch.Tensor, size: int) -> torch.Tensor:
+    """Jittered 32x32 float NCHW -> the model's size x size input, rounded: the board feeds integers."""
     if size != 32:
         x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
-    return x.round().contiguous(memory_format=torch.channels_last)  # the board feeds integers
+    return x.round().contiguous(memory_format=torch.channels_last)
 
 
 def cutmix(x: torch.Tensor, y: torch.Tensor, prob: float, gen: torch.Generator
@@ -108,6 +123,15 @@ def main() -> None:
                     help="input side of this run's last stage; val is scored at it")
     ap.add_argument("--cutmix", type=float, default=0.0, help="probability of CutMix per batch (0: off)")
     ap.add_argument("--ema", type=float, default=0.0, help="EMA decay per step (0: save the last weights)")
+    ap.add_argument("--arch", choices=("mnv3s", "teacher"), default="mnv3s",
+                    help="teacher: the dense ResNet-9 of teacher.py, trained at 32x32 (distillation teacher)")
+    ap.add_argument("--init-onnx", type=Path,
+                    help="start from an exported float graph instead of a checkpoint (see unfold.py)")
+    ap.add_argument("--teacher", help="tags (comma-separated) of trained --arch teacher runs to distil from; "
+                                      "their tempered softmax outputs are averaged")
+    ap.add_argument("--kd-alpha", type=float, default=0.7, help="weight of the distillation term")
+    ap.add_argument("--kd-temp", type=float, default=2.0, help="softmax temperature of the distillation term")
+    ap.add_argument("--smoothing", type=float, default=0.1, help="label smoothing of the cross-entropy")
     ap.add_argument("--threads", type=int, default=int(os.environ.get("BIRDS_THREADS", "1")))
     args = ap.parse_args()
     # one thread: on a loaded 2-core machine two OpenMP threads spin against each other (measured 5x slower)
@@ -127,9 +151,22 @@ def main() -> None:
     stages = parse_stages(args.stages, args.input_size)
     steps_per_epoch = math.ceil(len(xt) / args.batch)
     total = steps_per_epoch * sum(e for _, e in stages)
-    model = MobileNetV3Small(num_classes=len(LABELS))
+    model = build(args.arch)
     if args.resume:
         model.load_state_dict(torch.load(args.work / f"{args.resume}.pt", map_location="cpu"))
+    if args.init_onnx:
+        # every 5th image: both classes (the list is sorted by class), so the rebuilt BatchNorm statistics
+        # match a training batch; the first 2000 (all birds) left train-mode accuracy at 60%
+        sample = to_input(xt[::5].permute(0, 3, 1, 2).float(), args.input_size)
+        load_onnx_weights(model, args.init_onnx, sample)
+        start_acc = evaluate(model, x_val, y_val)[0]
+        print(f"started from {args.init_onnx}: val accuracy {start_acc:.4f}", flush=True)
+    teachers = []
+    if args.teacher:
+        for tag in args.teacher.split(","):
+            teacher = Teacher(num_classes=len(LABELS))
+            teacher.load_state_dict(torch.load(args.work / f"{tag}.pt", map_location="cpu"))
+            teachers.append(teacher.to(memory_format=torch.channels_last).eval())
     model = model.to(memory_format=torch.channels_last)
     decay = [p for p in model.parameters() if p.ndim > 1]
     no_decay = [p for p in model.parameters() if p.ndim <= 1]
@@ -151,11 +188,22 @@ def main() -> None:
             loss_sum, correct = 0.0, 0
             for i in range(0, len(xt), args.batch):
                 idx = perm[i:i + args.batch]
-                xb, yb, yb2, lam = cutmix(augment(xt[idx], size, gen), yt[idx], args.cutmix, gen)
+                x32 = jitter(xt[idx], gen)
+                if teachers:  # mix at 32x32 so that teachers and student see the same picture
+                    x32, yb, yb2, lam = cutmix(x32, yt[idx], args.cutmix, gen)
+                    xb = to_input(x32, size)
+                else:
+                    xb, yb, yb2, lam = cutmix(to_input(x32, size), yt[idx], args.cutmix, gen)
                 out = model(xb)
-                loss = lam * F.cross_entropy(out, yb, label_smoothing=0.1)
+                loss = lam * F.cross_entropy(out, yb, label_smoothing=args.smoothing)
                 if lam < 1.0:
-                    loss = loss + (1.0 - lam) * F.cross_entropy(out, yb2, label_smoothing=0.1)
+                    loss = loss + (1.0 - lam) * F.cross_entropy(out, yb2, label_smoothing=args.smoothing)
+                if teachers:
+                    with torch.no_grad():  # teachers see the same augmented image at their 32x32 size
+                        x_t = to_input(x32, 32)
+                        soft = sum(F.softmax(t(x_t) / args.kd_temp, 1) for t in teachers) / len(teachers)
+                    kd = F.kl_div(F.log_softmax(out / args.kd_temp, 1), soft, reduction="batchmean")
+                    loss = (1 - args.kd_alpha) * loss + args.kd_alpha * args.kd_temp ** 2 * kd
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()

@@ -1,4 +1,5 @@
-"""The emulated RV1103 on the real bird model (ONNX int8 twin) and real bird / not-bird images.
+"""The emulated RV1103 on the real bird models (ONNX int8 twins: the 64x64 MobileNet and the 32x32
+ResNet-9) and real bird / not-bird images.
 
 Wide and tall frames are composed from three validation images of one class (the data README suggests
 it), so each frame takes the three-crop path; the voted decision must be right on most frames. Skips
@@ -18,14 +19,14 @@ pytest.importorskip("camrt", reason="the camrt extension is not built (pip insta
 from host_tools.cli import main  # noqa: E402
 from host_tools.paths import BIRDS_DIR  # noqa: E402
 
-MODEL = BIRDS_DIR / "birds_mnv3s_int8.onnx"
+MODELS = ["birds_mnv3s", "birds_resnet9"]
 PER_CLASS = 8
 
 
-def model_side() -> int:
+def model_side(model: Path) -> int:
     import onnxruntime as ort
 
-    shape = ort.InferenceSession(str(MODEL), providers=["CPUExecutionProvider"]).get_inputs()[0].shape
+    shape = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"]).get_inputs()[0].shape
     return int(shape[2] if shape[1] in (1, 3) else shape[1])
 
 
@@ -36,12 +37,15 @@ def compose(paths: list[Path], side: int, tall: bool) -> np.ndarray:
     return np.concatenate(tiles, axis=0 if tall else 1)
 
 
-@pytest.mark.skipif(not MODEL.is_file(), reason=f"bird model not built yet ({MODEL})")
-def test_bird_frames_are_classified_by_three_crop_voting(shared_data, tmp_path, capsys):
+@pytest.mark.parametrize("name", MODELS)
+def test_bird_frames_are_classified_by_three_crop_voting(name, shared_data, tmp_path, capsys):
     from PIL import Image
 
-    labels = (BIRDS_DIR / "birds_mnv3s.txt").read_text().split()
-    side = model_side()
+    model = BIRDS_DIR / f"{name}_int8.onnx"
+    if not model.is_file():
+        pytest.skip(f"bird model not built yet ({model})")
+    labels = (BIRDS_DIR / f"{name}.txt").read_text().split()
+    side = model_side(model)
     frames = tmp_path / "frames"
     frames.mkdir()
     truth = {}
@@ -53,11 +57,15 @@ def test_bird_frames_are_classified_by_three_crop_voting(shared_data, tmp_path, 
             truth[name] = label
     cfg = tmp_path / "config.json"
     cfg.write_text(json.dumps({"labels": labels, "k": 2, "penalty": 0.1, "max_fps": 0}))
-    assert main(["sim", "rv1103", "--frames", str(frames), "--config", str(cfg), "--json"]) == 0
+    argv = ["sim", "rv1103", "--frames", str(frames), "--config", str(cfg), "--json"]
+    if name != "birds_mnv3s":  # the default model needs no --model
+        argv += ["--model", str(model)]
+    assert main(argv) == 0
     recs = [json.loads(ln) for ln in capsys.readouterr()[0].splitlines()]
     assert len(recs) == 2 * PER_CLASS
     names = sorted(truth)
     assert all(len(r["crops"]) == 3 for r in recs)
+    assert {c["w"] for r in recs for c in r["crops"]} == {side}  # frames are three model-sized tiles
     right = sum(r["decision"] == truth[n] for r, n in zip(recs, names, strict=True))
     # Each frame holds three images of its class: the vote should be right far more often than chance.
     assert right >= 0.75 * len(recs), [(n, r["decision"]) for r, n in zip(recs, names, strict=True)]
