@@ -12,10 +12,8 @@ set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 : "${LUCKFOX_SDK:?set LUCKFOX_SDK to the luckfox-pico SDK checkout (its tools/linux/toolchain holds the compiler)}"
 : "${RKNN_RUNTIME_DIR:?set RKNN_RUNTIME_DIR to rknn-toolkit2/rknpu2/runtime/Linux/librknn_api}"
-model=${MODEL:-}
-if [ -z "$model" ]; then
-	model=$(ls "$here"/models/birds/*.rknn 2>/dev/null | head -n 1 || true)
-fi
+# default: the MobileNet bird model (models/birds holds two; MODEL picks the other)
+model=${MODEL:-$here/models/birds/birds_mnv3s_rv1103.rknn}
 [ -n "$model" ] && [ -f "$model" ] || { echo "build_board.sh: no .rknn model (set MODEL=...)" >&2; exit 2; }
 deploy=${1:-$here/build/rv1103/deploy}
 build=$here/build/rv1103
