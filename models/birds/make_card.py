@@ -2,9 +2,10 @@
 
 Two models share the recipe: birds_mnv3s (MobileNetV3-Small at 64x64, the app's default) and birds_resnet9
 (the dense ResNet-9 of teacher.py at 32x32). Each step wrote its figures into the work folder under the
-model's prefix. A run whose log is no longer in the work folder (an earlier machine's) keeps the entry the
-committed card holds at the same place in its run list (early logs did not record their tag), marked
-"log": "carried over from the earlier card".
+model's name: <work>/<name>_eval_float.json, _eval_int8.json, _rknn_eval.json. A run whose log is no
+longer in the work folder (an earlier machine's) keeps the entry the committed card holds at the same
+place in its run list (early logs did not record their tag), marked "log": "carried over from the earlier
+card".
 """
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ HERE = Path(__file__).resolve().parent
 @dataclass(frozen=True)
 class Model:
     size: int
-    prefix: str  # of the figure files in the work folder
     architecture: str
     recipe: str
 
@@ -33,7 +33,7 @@ AUGMENT = ("AdamW (weight decay on weights only, runs[].args.wd), one-cycle LR (
            "of the weights (decided before the run, not selected on val)")
 MODELS = {
     "birds_mnv3s": Model(
-        INPUT_SIZE, "",
+        INPUT_SIZE,
         "MobileNetV3-Small, width 1.0, first bottleneck stride 1 instead of 2 (total stride 16) so a "
         f"{INPUT_SIZE}x{INPUT_SIZE} input ends in a {INPUT_SIZE // 16}x{INPUT_SIZE // 16} map (RV1103 "
         "GlobalAveragePool limit 7x7); classifier head as 1x1 convolutions",
@@ -44,7 +44,7 @@ MODELS = {
         "BatchNorm rebuilt by unfold.py) and adds a distillation term (weight args.kd_alpha, temperature "
         "args.kd_temp) towards the teachers' averaged softened outputs on the same (CutMix-pasted) picture"),
     "birds_resnet9": Model(
-        32, "resnet9_",
+        32,
         "ResNet-9 layout at width 32 (teacher.py): 3x3 conv-BN-ReLU 32, 64 + maxpool + residual pair, "
         "128 + maxpool, 256 + maxpool + residual pair, global max pool, fully connected; takes the 32x32 "
         "images at their own size",
@@ -78,9 +78,8 @@ def main() -> None:
     runs = [_run_entry(args.work, tag, i, earlier) for i, tag in enumerate(args.runs.split(","))]
     stats = json.loads((args.work / f"{name}_graph_stats.json").read_text())
     files = {n: HERE / n for n in (f"{name}.onnx", f"{name}_int8.onnx", f"{name}_rv1103.rknn")}
-    acc = {"float_onnx": _load(args.work / f"{model.prefix}eval_float.json"),
-           "int8_qdq_onnx": _load(args.work / f"{model.prefix}eval_int8.json"),
-           "rknn_simulator": _load(args.work / f"{model.prefix}rknn_eval.json")}
+    acc = {key: _load(args.work / f"{name}_{figure}.json") for key, figure in (
+        ("float_onnx", "eval_float"), ("int8_qdq_onnx", "eval_int8"), ("rknn_simulator", "rknn_eval"))}
     card = {
         "name": name,
         "task": "bird / not_bird image classification (bird-feeder camera stand-in)",

@@ -65,16 +65,16 @@ nice "$bpy" train.py "${t[@]}" --init-onnx "$work/round7.onnx" --teacher teacher
 
 # both deployable models: float and int8 QDQ ONNX twins, the RKNN build with simulator figures, the card
 rknn_py="$repo/.venv-rknn/bin/python"
-for m in mnv3s:64: resnet9:32:resnet9_; do
-  IFS=: read -r arch size prefix <<< "$m"
+for m in mnv3s:64 resnet9:32; do
+  IFS=: read -r arch size <<< "$m"
   name="birds_$arch"
-  "$bpy" eval_onnx.py "$name.onnx" --val "$data/val" --out "$work/${prefix}eval_float.json"
+  "$bpy" eval_onnx.py "$name.onnx" --val "$data/val" --out "$work/${name}_eval_float.json"
   nice "$bpy" quantize_onnx.py --train "$data/train" --float "$name.onnx" --out "${name}_int8.onnx" --size "$size"
-  "$bpy" eval_onnx.py "${name}_int8.onnx" --val "$data/val" --out "$work/${prefix}eval_int8.json"
+  "$bpy" eval_onnx.py "${name}_int8.onnx" --val "$data/val" --out "$work/${name}_eval_int8.json"
   if [ "${SKIP_RKNN:-0}" != 1 ]; then
     # the toolkit's progress bars run to megabytes: keep them in a log, show its tail on failure
     if ! nice "$rknn_py" build_rknn.py --work "$work" --train "$data/train" --val "$data/val" --size "$size" \
-        --onnx "$name.onnx" --out "${name}_rv1103.rknn" --eval-out "$work/${prefix}rknn_eval.json" \
+        --onnx "$name.onnx" --out "${name}_rv1103.rknn" --eval-out "$work/${name}_rknn_eval.json" \
         --limit "${RKNN_EVAL_LIMIT:-0}" 2> "$work/rknn_build_$arch.log"; then
       tail -c 3000 "$work/rknn_build_$arch.log" >&2
       exit 1

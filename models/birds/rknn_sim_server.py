@@ -40,6 +40,14 @@ def read_exact(stream, n: int) -> bytes | None:
     return buf
 
 
+def onnx_side(path: Path) -> int:
+    """Input side of the model, from the float ONNX's [1, 3, S, S] input."""
+    import onnx
+
+    dims = onnx.load(str(path)).graph.input[0].type.tensor_type.shape.dim
+    return int(dims[2].dim_value)
+
+
 def serve(rknn, inp, out, side: int = INPUT_SIZE) -> None:
     size = side * side * 3
     while True:
@@ -69,18 +77,18 @@ def main() -> None:
     ap.add_argument("--train", type=Path, default=DEFAULT_DATA / "train",
                     help="calibration images come from here")
     ap.add_argument("--work", type=Path, default=HERE.parents[1] / ".cache" / "birds-rknn-sim")
-    ap.add_argument("--size", type=int, default=INPUT_SIZE, help="input side of the model")
     args = ap.parse_args()
+    side = onnx_side(args.onnx)
     out = os.fdopen(os.dup(1), "wb")  # the protocol channel; fd 1 itself is pointed at stderr while building
     with stdout_to_stderr():
-        dataset = write_calibration(args.train, args.work, args.size)
-        rknn = build(args.onnx, dataset, None, args.size)
-    hello = json.dumps({"input": [1, args.size, args.size, 3], "dtype": "uint8", "layout": "NHWC",
+        dataset = write_calibration(args.train, args.work, side)
+        rknn = build(args.onnx, dataset, None, side)
+    hello = json.dumps({"input": [1, side, side, 3], "dtype": "uint8", "layout": "NHWC",
                         "colour": "RGB", "labels": list(LABELS), "output": "logits"}).encode()
     out.write(struct.pack("<I", len(hello)) + hello)
     out.flush()
     try:
-        serve(rknn, sys.stdin.buffer, out, args.size)
+        serve(rknn, sys.stdin.buffer, out, side)
     finally:
         rknn.release()
 

@@ -1,8 +1,9 @@
-"""A dense ResNet-9-style teacher for distilling into the MobileNetV3-Small student. Runs in .venv-birds.
+"""A dense ResNet-9: the distillation teacher of the MobileNetV3-Small student, and (exported from the third
+teacher run) the birds_resnet9 model. Runs in .venv-birds.
 
-Only used while training (never deployed): plain 3x3 conv-BN-ReLU stacks learn CIFAR-sized images well from
-few samples on a CPU, where the depthwise student plateaus below the target. It takes the 32x32 images at
-their own size (raw RGB 0..255, normalised inside like the student), so it costs little per training step.
+Plain 3x3 conv-BN-ReLU stacks learn CIFAR-sized images well from few samples on a CPU, where the depthwise
+student plateaus below the target. It takes the 32x32 images at their own size (raw RGB 0..255, normalised
+inside like the student), so it costs little per training step.
 """
 from __future__ import annotations
 

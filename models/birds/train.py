@@ -164,7 +164,7 @@ def main() -> None:
     teachers = []
     if args.teacher:
         for tag in args.teacher.split(","):
-            teacher = Teacher(num_classes=len(LABELS))
+            teacher = build("teacher")
             teacher.load_state_dict(torch.load(args.work / f"{tag}.pt", map_location="cpu"))
             teachers.append(teacher.to(memory_format=torch.channels_last).eval())
     model = model.to(memory_format=torch.channels_last)
