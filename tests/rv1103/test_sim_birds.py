@@ -52,9 +52,9 @@ def test_bird_frames_are_classified_by_three_crop_voting(name, shared_data, tmp_
     for label in ("bird", "not_bird"):
         files = sorted((shared_data / "birds" / "val" / label).glob("*.jpg"))[: 3 * PER_CLASS]
         for i in range(PER_CLASS):
-            name = f"{label}_{i:02d}.png"
-            Image.fromarray(compose(files[3 * i:3 * i + 3], side, tall=i % 2 == 1)).save(frames / name)
-            truth[name] = label
+            frame = f"{label}_{i:02d}.png"
+            Image.fromarray(compose(files[3 * i:3 * i + 3], side, tall=i % 2 == 1)).save(frames / frame)
+            truth[frame] = label
     cfg = tmp_path / "config.json"
     cfg.write_text(json.dumps({"labels": labels, "k": 2, "penalty": 0.1, "max_fps": 0}))
     argv = ["sim", "rv1103", "--frames", str(frames), "--config", str(cfg), "--json"]
