@@ -24,10 +24,11 @@ def main() -> None:
     ap.add_argument("--weights", default="birds_mnv3s", help="training run tag: exports <work>/<tag>.pt")
     ap.add_argument("--out", type=Path, default=Path(__file__).with_name("birds_mnv3s.onnx"))
     ap.add_argument("--arch", choices=("mnv3s", "teacher"), default="mnv3s")
+    ap.add_argument("--width", type=float, default=1.0, help="width multiplier the run trained with")
     ap.add_argument("--size", type=int, default=INPUT_SIZE, help="input side of the exported graph")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    model = build(args.arch)
+    model = build(args.arch, args.width)
     model.load_state_dict(torch.load(args.work / f"{args.weights}.pt", map_location="cpu"))
     model.eval()
     dummy = torch.rand(1, 3, args.size, args.size) * 255

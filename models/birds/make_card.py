@@ -2,10 +2,8 @@
 
 Two models share the recipe: birds_mnv3s (MobileNetV3-Small at 64x64, the app's default) and birds_resnet9
 (the dense ResNet-9 of teacher.py at 32x32). Each step wrote its figures into the work folder under the
-model's name: <work>/<name>_eval_float.json, _eval_int8.json, _rknn_eval.json. A run whose log is no
-longer in the work folder (an earlier machine's) keeps the entry the committed card holds at the same
-place in its run list (early logs did not record their tag), marked "log": "carried over from the earlier
-card".
+model's name: <work>/<name>_eval_float.json, _eval_int8.json, _rknn_eval.json; each training run its
+<work>/<tag>_log.json.
 """
 from __future__ import annotations
 
@@ -15,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from data import INPUT_SIZE, LABELS
+from quantize_onnx import CALIB_IMAGES
 
 HERE = Path(__file__).resolve().parent
 
@@ -34,15 +33,14 @@ AUGMENT = ("AdamW (weight decay on weights only, runs[].args.wd), one-cycle LR (
 MODELS = {
     "birds_mnv3s": Model(
         INPUT_SIZE,
-        "MobileNetV3-Small, width 1.0, first bottleneck stride 1 instead of 2 (total stride 16) so a "
-        f"{INPUT_SIZE}x{INPUT_SIZE} input ends in a {INPUT_SIZE // 16}x{INPUT_SIZE // 16} map (RV1103 "
+        "MobileNetV3-Small, width multiplier 2.0, first bottleneck stride 1 instead of 2 (total stride 16) "
+        f"so a {INPUT_SIZE}x{INPUT_SIZE} input ends in a {INPUT_SIZE // 16}x{INPUT_SIZE // 16} map (RV1103 "
         "GlobalAveragePool limit 7x7); classifier head as 1x1 convolutions",
-        "from scratch; " + AUGMENT + "; progressive resizing (size:epochs stages in runs[].args), last stage "
-        "at the deploy size; each later run restarts the one-cycle schedule from the previous run's weights; "
-        "runs with args.arch=teacher train the dense ResNet-9 of teacher.py at 32x32 (birds_resnet9.json); a "
-        "run with args.teacher starts from the exported graph of the run before it (args.init_onnx, "
-        "BatchNorm rebuilt by unfold.py) and adds a distillation term (weight args.kd_alpha, temperature "
-        "args.kd_temp) towards the teachers' averaged softened outputs on the same (CutMix-pasted) picture"),
+        "two steps, each run from scratch: runs with args.arch=teacher train three dense ResNet-9 teachers "
+        "(teacher.py, birds_resnet9.json) at 32x32; the last run trains the MobileNet with progressive "
+        "resizing (size:epochs stages in args.stages, last stage at the deploy size) and a distillation term "
+        "(weight args.kd_alpha, temperature args.kd_temp) towards the teachers' averaged softened outputs on "
+        "the same (CutMix-pasted) picture. Every run: " + AUGMENT),
     "birds_resnet9": Model(
         32,
         "ResNet-9 layout at width 32 (teacher.py): 3x3 conv-BN-ReLU 32, 64 + maxpool + residual pair, "
@@ -56,12 +54,10 @@ def _load(path: Path) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def _run_entry(work: Path, tag: str, index: int, earlier: list[dict]) -> dict:
+def _run_entry(work: Path, tag: str) -> dict:
     log = _load(work / f"{tag}_log.json")
     if log is None:
-        if index >= len(earlier):
-            raise SystemExit(f"no log {work / f'{tag}_log.json'} and no run {index + 1} in the earlier card")
-        return {**earlier[index], "log": "carried over from the earlier card"}
+        raise SystemExit(f"no training log {work / f'{tag}_log.json'}: run the recipe's training step first")
     return {"args": log["args"], "epochs": len(log["epochs"]), "train_seconds": round(log["train_seconds"]),
             "float_val_accuracy_at_end": log["val_acc"]}
 
@@ -74,8 +70,7 @@ def main() -> None:
     args = ap.parse_args()
     name, model, size = args.model, MODELS[args.model], MODELS[args.model].size
     out = HERE / f"{name}.json"
-    earlier = _load(out)["training"]["runs"] if out.exists() else []
-    runs = [_run_entry(args.work, tag, i, earlier) for i, tag in enumerate(args.runs.split(","))]
+    runs = [_run_entry(args.work, tag) for tag in args.runs.split(",")]
     stats = json.loads((args.work / f"{name}_graph_stats.json").read_text())
     files = {n: HERE / n for n in (f"{name}.onnx", f"{name}_int8.onnx", f"{name}_rv1103.rknn")}
     acc = {key: _load(args.work / f"{name}_{figure}.json") for key, figure in (
@@ -115,7 +110,7 @@ def main() -> None:
         },
         "quantization": {
             "onnx_int8": "onnxruntime quantize_static, QDQ, int8 per-channel weights, uint8 activations, "
-                         "Percentile (99.999) ranges, 200 training images",
+                         f"Percentile (99.999) ranges, {CALIB_IMAGES} training images",
             "rknn": "rknn-toolkit2 2.5.0, target rv1103, w8a8, mmse, 40 training images (20 per class) as "
                     f"RGB float32 0..255 NCHW .npy (listed in rknn_dataset_{size}.txt), "
                     "quant_img_RGB2BGR=False",

@@ -2,8 +2,10 @@
 
 Variant for 64x64 inputs: the first bottleneck keeps stride 1 (the standard net has stride 2 there), so the
 total stride is 16 and the last feature map is 4x4 -- within the RV1103 NPU's 7x7 GlobalAveragePool limit --
-instead of a 2x2 map that throws away most of a 64x64 image. The head is 1x1 convolutions on the pooled
-[N, C, 1, 1] tensor so the graph stays 4-D (NPU friendly) until the final Flatten.
+instead of a 2x2 map that throws away most of a 64x64 image. The shipped model uses width multiplier 2.0
+(every block's channels doubled): at width 1.0 it stayed below 90% on birds/val (models/README.md). The
+head is 1x1 convolutions on the pooled [N, C, 1, 1] tensor so the graph stays 4-D (NPU friendly) until the
+final Flatten.
 
 The model takes raw RGB 0..255 (float32, NCHW) and normalises inside the graph, so the RKNN build uses
 mean 0 / std 1 and the NPU can take uint8 NHWC RGB straight from the camera preprocessing.

@@ -3,7 +3,9 @@
 Calibration: a fixed, class-balanced sample of training images (never validation images), resized exactly as
 for evaluation and fed raw 0..255 NCHW like the deployed input. Weights int8 per-channel (depthwise convs lose
 too much with one scale per tensor), activations uint8, Percentile ranges (99.999th: MinMax let a few
-outliers stretch the hardswish ranges and lost 1.5 points on birds/val, Percentile lost none).
+outliers stretch the hardswish ranges and lost 1.5 points on birds/val, Percentile lost none). 1000
+calibration images: with 200 the width-2.0 MobileNet's int8 twin scored 89.8% on birds/val, with 500 and
+1000 90.5% and 90.1% (val watched; the float graph: 90.3%).
 """
 from __future__ import annotations
 
@@ -34,6 +36,9 @@ def calibration_sample(train: Path, count: int) -> list[Path]:
     return picked
 
 
+CALIB_IMAGES = 1000  # default calibration sample (the model cards quote it)
+
+
 class Reader(CalibrationDataReader):
     def __init__(self, paths: list[Path], size: int) -> None:
         self._items = iter([{"input": load_rgb(p, size).transpose(2, 0, 1)[None].astype(np.float32)}
@@ -49,7 +54,7 @@ def main() -> None:
     ap.add_argument("--float", dest="float_path", type=Path,
                     default=Path(__file__).with_name("birds_mnv3s.onnx"))
     ap.add_argument("--out", type=Path, default=Path(__file__).with_name("birds_mnv3s_int8.onnx"))
-    ap.add_argument("--calib", type=int, default=200, help="number of training images for calibration")
+    ap.add_argument("--calib", type=int, default=CALIB_IMAGES, help="training images for calibration")
     ap.add_argument("--size", type=int, default=INPUT_SIZE)
     ap.add_argument("--method", choices=("MinMax", "Percentile", "Entropy"), default="Percentile",
                     help="activation range calibration")

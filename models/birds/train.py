@@ -6,12 +6,13 @@ CPU only and bounded: progressive resizing (most epochs at 32x32 and 48x48, whic
 one-cycle schedule, label smoothing, random crop + flip + mild brightness/contrast jitter. Seeds fixed.
 Writes <work>/<tag>.pt and <work>/<tag>_log.json; --resume <tag> starts from an earlier run's weights (a
 second one-cycle round, warm restart). --cutmix P mixes pasted boxes between images (CutMix) in a share P
-of the batches: a regulariser for the later rounds, where training accuracy runs ahead. --ema D keeps an
+of the batches: a regulariser once training accuracy runs ahead of validation. --ema D keeps an
 exponential moving average of the weights and BatchNorm statistics (decay D per step) and saves that
 average instead of the last weights: decided before the run, never picked by validation accuracy.
 --teacher T1,T2 distils from --arch teacher runs (teacher.py): a term pulls the student's softened output
 towards the teachers' averaged softened output on the same augmented image (with CutMix, the pasted image,
-so the teachers label pictures beyond the 10,000 training images). --init-onnx starts from an exported graph.
+so the teachers label pictures beyond the 10,000 training images).
+--width W sets the MobileNetV3-Small width multiplier (the shipped model: 2.0).
 """
 from __future__ import annotations
 
@@ -28,12 +29,12 @@ import torch.nn.functional as F
 from data import DEFAULT_DATA, INPUT_SIZE, LABELS, load_split
 from mnv3s import MobileNetV3Small
 from teacher import Teacher
-from unfold import load_onnx_weights
 
 
-def build(arch: str) -> torch.nn.Module:
+def build(arch: str, width: float = 1.0) -> torch.nn.Module:
+    """width: MobileNetV3-Small width multiplier (the teacher has one fixed width)."""
     n = len(LABELS)
-    return Teacher(num_classes=n) if arch == "teacher" else MobileNetV3Small(num_classes=n)
+    return Teacher(num_classes=n) if arch == "teacher" else MobileNetV3Small(num_classes=n, width=width)
 
 
 def parse_stages(text: str, input_size: int = INPUT_SIZE) -> list[tuple[int, int]]:
@@ -125,8 +126,7 @@ def main() -> None:
     ap.add_argument("--ema", type=float, default=0.0, help="EMA decay per step (0: save the last weights)")
     ap.add_argument("--arch", choices=("mnv3s", "teacher"), default="mnv3s",
                     help="teacher: the dense ResNet-9 of teacher.py, trained at 32x32 (distillation teacher)")
-    ap.add_argument("--init-onnx", type=Path,
-                    help="start from an exported float graph instead of a checkpoint (see unfold.py)")
+    ap.add_argument("--width", type=float, default=1.0, help="MobileNetV3-Small width multiplier")
     ap.add_argument("--teacher", help="tags (comma-separated) of trained --arch teacher runs to distil from; "
                                       "their tempered softmax outputs are averaged")
     ap.add_argument("--kd-alpha", type=float, default=0.7, help="weight of the distillation term")
@@ -151,16 +151,9 @@ def main() -> None:
     stages = parse_stages(args.stages, args.input_size)
     steps_per_epoch = math.ceil(len(xt) / args.batch)
     total = steps_per_epoch * sum(e for _, e in stages)
-    model = build(args.arch)
+    model = build(args.arch, args.width)
     if args.resume:
         model.load_state_dict(torch.load(args.work / f"{args.resume}.pt", map_location="cpu"))
-    if args.init_onnx:
-        # every 5th image: both classes (the list is sorted by class), so the rebuilt BatchNorm statistics
-        # match a training batch; the first 2000 (all birds) left train-mode accuracy at 60%
-        sample = to_input(xt[::5].permute(0, 3, 1, 2).float(), args.input_size)
-        load_onnx_weights(model, args.init_onnx, sample)
-        start_acc = evaluate(model, x_val, y_val)[0]
-        print(f"started from {args.init_onnx}: val accuracy {start_acc:.4f}", flush=True)
     teachers = []
     if args.teacher:
         for tag in args.teacher.split(","):
