@@ -68,7 +68,8 @@ def main() -> None:
     ap.add_argument("--model", choices=sorted(MODELS), default="birds_mnv3s")
     ap.add_argument("--runs", required=True, help="training run tags, in order")
     args = ap.parse_args()
-    name, model, size = args.model, MODELS[args.model], MODELS[args.model].size
+    name, model = args.model, MODELS[args.model]
+    size = model.size
     out = HERE / f"{name}.json"
     runs = [_run_entry(args.work, tag) for tag in args.runs.split(",")]
     stats = json.loads((args.work / f"{name}_graph_stats.json").read_text())

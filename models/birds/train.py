@@ -181,12 +181,9 @@ def main() -> None:
             loss_sum, correct = 0.0, 0
             for i in range(0, len(xt), args.batch):
                 idx = perm[i:i + args.batch]
-                x32 = jitter(xt[idx], gen)
-                if teachers:  # mix at 32x32 so that teachers and student see the same picture
-                    x32, yb, yb2, lam = cutmix(x32, yt[idx], args.cutmix, gen)
-                    xb = to_input(x32, size)
-                else:
-                    xb, yb, yb2, lam = cutmix(to_input(x32, size), yt[idx], args.cutmix, gen)
+                # mix at 32x32, before resizing, so that teachers and student see the same picture
+                x32, yb, yb2, lam = cutmix(jitter(xt[idx], gen), yt[idx], args.cutmix, gen)
+                xb = to_input(x32, size)
                 out = model(xb)
                 loss = lam * F.cross_entropy(out, yb, label_smoothing=args.smoothing)
                 if lam < 1.0:
