@@ -99,7 +99,10 @@ def run_sim(opts: SimOptions, out: TextIO | None = None, err: TextIO | None = No
         pipeline = camrt.Pipeline(sim.engine, cfg)
         banner = BANNER.format(engine=sim.description)
         print(banner, file=err if opts.json else out, flush=True)
-        tcp = TcpLines(opts.bind, opts.port) if opts.port is not None else None
+        try:
+            tcp = TcpLines(opts.bind, opts.port) if opts.port is not None else None
+        except OSError as exc:  # an address this machine does not have, a port in use
+            raise UsageError(f"cannot serve on {opts.bind}:{opts.port}: {exc.strerror or exc}") from None
         if tcp:
             log(f"listening on {opts.bind}:{tcp.port} (JSON lines)")
         return _loop(opts, pipeline, watcher, frames, tcp, out, log)
@@ -117,8 +120,9 @@ def _loop(opts, pipeline, watcher, frames, tcp, out, log) -> int:
 
     camrt.install_sighup_handler()  # SIGHUP raises camrt's reload flag, as on the board
     old_term = signal.signal(signal.SIGTERM, on_stop)
-    index = 0
-    emitted = 0
+    index = 0  # frames read
+    emitted = 0  # frames classified
+    skipped: list[str] = []
     next_slot = time.monotonic()
     try:
         while not stop["sig"]:
@@ -139,6 +143,9 @@ def _loop(opts, pipeline, watcher, frames, tcp, out, log) -> int:
                 res = pipeline.process(frame.rgb, "RGB888", this, capture_ms)
             except ValueError as exc:  # FrameTooSmall and other per-frame input problems: skip the frame
                 log(f"frame {this} ({frame.name}) skipped: {exc}")
+                skipped.append(str(exc))
+                if opts.count is not None and index >= opts.count:
+                    break
                 continue
             except RuntimeError as exc:  # the runtime behind the engine failed: nothing more to emulate
                 raise HostToolsError(f"engine failed on frame {this}: {exc}") from exc
@@ -151,7 +158,7 @@ def _loop(opts, pipeline, watcher, frames, tcp, out, log) -> int:
             if tcp:
                 tcp.send_line(line)
             emitted += 1
-            if opts.count is not None and emitted >= opts.count:
+            if opts.count is not None and index >= opts.count:  # --count counts frames read
                 break
             fps = opts.fps if opts.fps is not None else pipeline.config.max_fps
             if fps > 0:
@@ -166,4 +173,7 @@ def _loop(opts, pipeline, watcher, frames, tcp, out, log) -> int:
         if tcp:
             tcp.close()
     log(f"stopped{' by signal ' + str(stop['sig']) if stop['sig'] else ''} after {index} frames")
+    if emitted == 0 and not stop["sig"]:
+        why = f"all {index} frames read were skipped ({skipped[0]})" if skipped else "no frame was read"
+        raise HostToolsError(f"no frame was classified: {why}")
     return 0
