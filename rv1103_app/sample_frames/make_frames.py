@@ -5,7 +5,8 @@ A drawn garden (sky, foliage, a wooden feeder on a pole) is the background; the 
 bird from ../shared/data/birds/val/bird, upscaled to 360x360 (bicubic) and blended in through a soft oval,
 on the feeder. The frames without a bird show the empty feeder, or a CIFAR-10 image of another class
 (birds/val/not_bird) in the same place. The images were picked among the first 40 of each folder for clear
-crop votes (checked with hysteresis off), so that the sample shows decisions, not borderline cases. The output is deterministic (fixed files, fixed seed).
+crop votes (checked with hysteresis off), so that the sample shows decisions, not borderline cases.
+The output is deterministic (fixed files, fixed seed).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ SIDE = 360  # the pasted image's side: it fills most of each 480x480 crop, as a 
 # A short visit, in order: the empty feeder, another animal, then a bird that stays (its position shifts a
 # little between frames, as a bird moves on the tray). With the deploy config's hysteresis of 3 the decision
 # turns to "bird" on the third frame in a row that votes bird.
-# (output name, class folder or None for the empty feeder, index in the sorted folder, x of the image's centre)
+# (output name, class folder or None for the empty feeder, index in the sorted folder, x of the image centre)
 SCENES = [
     ("01_empty_feeder.jpg", None, 0, 0),
     ("02_not_bird.jpg", "not_bird", 14, 320),
