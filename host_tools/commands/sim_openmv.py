@@ -213,6 +213,8 @@ def _run(args: argparse.Namespace, fs_root: Path) -> int:
         print(banner, flush=True)
     where = f"camera filesystem {fs_root}" if args.fs else "a fresh camera filesystem"
     console.info(f"{where}: installed {', '.join(installed)}")
+    if not args.fs:
+        console.detail(f"(the fresh filesystem is {fs_root}, removed at the end of the run)")
     previous = signal.signal(signal.SIGINT, lambda *_: camera.stop())
     try:
         for _ in range(MAX_REBOOTS):

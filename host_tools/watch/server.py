@@ -129,14 +129,19 @@ class Handler(BaseHTTPRequestHandler):
     do_HEAD = do_GET
 
 
-class _V6Server(ThreadingHTTPServer):
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # listen backlog: a burst of browsers/tabs connecting is not refused
+    daemon_threads = True
+
+
+class _V6Server(_Server):
     address_family = socket.AF_INET6
 
 
 def start_server(state: LiveState, host: str = "127.0.0.1", port: int = 0,
                  idle_timeout: float = IDLE_TIMEOUT) -> ThreadingHTTPServer:
     """Serve in a daemon thread; `server.server_address` has the actual port (0 picks a free one)."""
-    server_class = _V6Server if ":" in host else ThreadingHTTPServer
+    server_class = _V6Server if ":" in host else _Server
     handler = type("WatchHandler", (Handler,), {"timeout": idle_timeout})
     try:
         server = server_class((host, port), partial(handler, state=state, hosts=allowed_hosts(host)))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from host_tools import console
 from host_tools.errors import HostToolsError, UsageError
 from host_tools.sim.rv1103.engines import SimEngine, onnx_engine, rknn_sim_engine
 from host_tools.sim.rv1103.frames import list_images, open_frames
@@ -73,8 +74,9 @@ def run_sim(opts: SimOptions, out: TextIO | None = None, err: TextIO | None = No
     out = out or sys.stdout  # looked up now, so a replaced sys.stdout (tests, redirection) is honoured
     err = err or sys.stderr
 
-    def log(msg: str) -> None:
-        print(f"sim rv1103: {msg}", file=err, flush=True)
+    def log(msg: str) -> None:  # status lines: hidden by -q
+        if not console.quiet():
+            print(f"sim rv1103: {msg}", file=err, flush=True)
 
     if opts.count is not None and opts.count < 1:
         raise UsageError(f"--count must be at least 1, got {opts.count}")
@@ -98,7 +100,8 @@ def run_sim(opts: SimOptions, out: TextIO | None = None, err: TextIO | None = No
             log(f"warning: config color_order {cfg.color_order} but the model card says {twin.colour_order}")
         pipeline = camrt.Pipeline(sim.engine, cfg)
         banner = BANNER.format(engine=sim.description)
-        print(banner, file=err if opts.json else out, flush=True)
+        if not console.quiet():
+            print(banner, file=err if opts.json else out, flush=True)
         try:
             tcp = TcpLines(opts.bind, opts.port) if opts.port is not None else None
         except OSError as exc:  # an address this machine does not have, a port in use
