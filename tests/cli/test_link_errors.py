@@ -74,3 +74,28 @@ def test_a_second_opener_of_a_port_is_refused_at_once_as_busy():
     finally:
         os.close(master)
         os.close(slave)
+
+
+def test_debug_traces_the_protocol_exchange(capsys):
+    """--debug shows each Protocol V2 packet both ways (here against an emulated camera in this process)."""
+    import tempfile
+
+    from host_tools import console
+    from host_tools.paths import MASKS_SAMPLE_FRAMES
+    from host_tools.protocol.v2_host import V2Client
+    from host_tools.sim.openmv.camera import EmulatedCamera, SimOptions
+    from host_tools.sim.openmv.pty_server import PtyServer
+
+    with tempfile.TemporaryDirectory() as fs:
+        cam = EmulatedCamera(SimOptions(frames=MASKS_SAMPLE_FRAMES, fs_root=fs, loop=True), lambda t: None)
+        server = PtyServer(cam, protocol="v2")
+        server.start_thread()
+        console.configure(console.NORMAL, debug=True)
+        try:
+            client = V2Client.open(server.path, timeout=10)
+            client.close()
+        finally:
+            console.configure(console.NORMAL, debug=False)
+            server.close()
+    err = capsys.readouterr().err
+    assert "trace: V2 > seq 0 SYNC" in err and "trace: V2 < seq 0 SYNC flags ACK" in err, err[-2000:]
