@@ -67,7 +67,8 @@ $(BIN)/uv:
 lock: $(BIN)/uv
 	mkdir -p build
 	printf '%s\n' $(LOCK_FIXES) > build/lock-fixes.txt
-	$(BIN)/python -c 'import tomllib; t = tomllib.load(open("pyproject.toml", "rb")); \
+	$(BIN)/python -c 'import sys; tl = __import__("tomllib" if sys.version_info >= (3, 11) else "tomli"); \
+	  t = tl.load(open("pyproject.toml", "rb")); \
 	  print("\n".join(t["build-system"]["requires"] + ["pip"]))' > build/lock-build.in
 	$(UV_COMPILE) pyproject.toml build/lock-build.in --extra dev --extra rv1103 -c build/lock-fixes.txt \
 	  -o build/lock.txt
