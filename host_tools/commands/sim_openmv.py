@@ -43,8 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fs", type=Path, help="camera filesystem directory (default: .sim/openmv_fs; persists)")
     p.add_argument(
         "--firmware",
-        help="emulated firmware: 4.6.0 (default; `ml` + `sensor`), 5.0.0 (default with --pty; adds `csi`, "
-        "speaks Protocol V2), 4.5.5 (legacy `tf`, no `ml`)",
+        help="emulated firmware: 5.0.0 (default; `ml`, `csi.CSI`, Protocol V2 with --pty), 4.8.0, 4.7.0, "
+        "4.6.0 (MicroPython REPL with --pty), 4.5.5 (legacy `tf`, no `ml`); what differs: README",
     )
     p.add_argument("--loop", action="store_true", help="replay the frames forever (default with --pty)")
     p.add_argument(
@@ -86,16 +86,21 @@ def install(fs_root: Path, model: Path, config: Path | None, fs_bytes: int) -> l
     files["model.txt"] = model.with_suffix(".txt").read_bytes()
     if config is not None:
         files["config.json"] = config.read_bytes()
+    from host_tools.model_budget import fat_geometry
+
+    geo = fat_geometry(fs_bytes)  # FAT: every file takes whole clusters
     kept = sum(
-        p.stat().st_size
+        geo.clusters_for(p.stat().st_size)
         for p in fs_root.rglob("*")
         if p.is_file() and p.relative_to(fs_root).as_posix() not in files
     )
-    needed = kept + sum(len(b) for b in files.values())
-    if needed > fs_bytes:
+    needed = kept + sum(geo.clusters_for(len(b)) for b in files.values())
+    if needed > geo.clusters:
         raise RefusedError(
-            f"the files do not fit the camera's {fs_bytes}-byte flash filesystem: model.tflite is "
-            f"{len(files['model.tflite'])} bytes, {needed} bytes needed in all ({kept} already there)"
+            f"the files do not fit the camera's flash filesystem ({geo.usable_bytes} usable bytes: "
+            f"{geo.clusters} clusters of {geo.cluster_bytes}): model.tflite is {len(files['model.tflite'])} "
+            f"bytes, {needed * geo.cluster_bytes} bytes needed in all ({kept * geo.cluster_bytes} already "
+            "there)"
         )
     for name, data in files.items():
         (fs_root / name).write_bytes(data)
@@ -169,12 +174,13 @@ def live_line(r: dict, leds: dict[str, bool]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from host_tools.sim.openmv.camera import EmulatedCamera, MachineReset, SimOptions
+    from host_tools.openmv_firmware import DEFAULT
+    from host_tools.sim.openmv.camera import EmulatedCamera, HardFault, MachineReset, SimOptions
     from host_tools.sim.openmv.options import DEFAULT_FS_ROOT
 
     _check_args(args)
     if args.firmware is None:
-        args.firmware = "5.0.0" if args.pty else "4.6.0"
+        args.firmware = DEFAULT
     opts = SimOptions(
         frames=args.frames,
         board=args.board,
@@ -211,6 +217,12 @@ def run(args: argparse.Namespace) -> int:
                 break
             except MachineReset:
                 print("camera: machine.reset(), rebooting", file=sys.stderr, flush=True)
+            except HardFault as fault:
+                raise HostToolsError(
+                    f"the emulated camera hard-faulted after {sink.frames} frames ({fault}); a camera would "
+                    "reset and fault again at every boot: flash another model (a script stopped at boot "
+                    "recovers a camera)"
+                ) from None
     finally:
         signal.signal(signal.SIGINT, previous)
         sink.flush()
@@ -242,5 +254,5 @@ def _serve_pty(camera, banner: str) -> int:
         ) from None
     print(banner, file=sys.stderr, flush=True)
     # Firmware 5 speaks Protocol V2; 4.x offers the MicroPython REPL on its serial port.
-    protocol = "v2" if camera.state.firmware >= (5, 0, 0) else "repl"
+    protocol = camera.state.fw.protocol
     return int(serve_pty(camera, lambda path: print(path, flush=True), protocol=protocol) or 0)

@@ -72,13 +72,13 @@ def test_second_flash_sends_only_what_changed(camera, h, tmp_path: Path) -> None
 def test_model_over_budget_is_refused_before_anything_is_sent(camera, h, tmp_path: Path, kind: str) -> None:
     if kind.startswith("file"):
         model = model_copy(h.MODEL, tmp_path / "big.tflite", b"\0" * (140 * 1024 - h.MODEL.stat().st_size))
-        figures = [str(model.stat().st_size), str(128 * 1024)]
+        figures = [str(model.stat().st_size), "113664"]  # the FAT filesystem's usable bytes
     else:
         hog = h.FIXTURE_MODELS / "arena_hog.tflite"
         if not hog.is_file():
             pytest.skip(f"fixture model not built yet: {hog}")
         model = model_copy(hog, tmp_path / "hog.tflite", labels=h.MODEL.with_suffix(".txt"))  # 3 classes too
-        figures = [str(256 * 1024)]
+        figures = ["Failed to allocate tensors", "largest free heap block"]
     assert h.host_tools("flash", "--port", camera.port, "--no-restart").returncode == 0
     before = h.fs_snapshot(camera.fs)
     r = h.host_tools("flash", "--port", camera.port, "--model", str(model))
@@ -101,8 +101,8 @@ def test_model_over_budget_is_refused_before_anything_is_sent(camera, h, tmp_pat
 
 
 @pytest.mark.parametrize(("text", "needle"), [
-    ('{"threshold": 0.6,', "invalid JSON at line 1 column"),
-    ('[1, 2]', "must be a JSON object"),
+    ('{"threshold": 0.6,', "not valid JSON"),
+    ('[1, 2]', "must hold a JSON object"),
     ('{"threshold": 2}', "threshold: must be between 0 and 1"),
     ('{"leds": {"cat": "red"}}', "leds: unknown label 'cat'"),
     ('{"colour": 1}', "unknown key 'colour'"),

@@ -1,7 +1,9 @@
-"""An interrupted flash leaves the previous app runnable (emulated H7 on a pty, real files checked).
+"""An interrupted flash leaves the previous app runnable (emulated H7 Plus on a pty, real files checked).
 
 Two ways to interrupt: a failure injected before every step of the flash (each chunk, each verification,
 the commit), and the camera itself vanishing mid-transfer (the emulator process killed: port gone, power cut).
+(The H7 Plus: the changed app must fit beside the old one, which the H7's 222 FAT clusters do not allow
+once the model is there.)
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+
+import pytest
 
 from host_tools.board_connect import open_board
 from host_tools.flash import BoardTarget, flash, plan_flash
@@ -18,6 +22,13 @@ MARK = "app version B"
 
 class Injected(Exception):
     pass
+
+
+@pytest.fixture
+def camera(h, tmp_path: Path):
+    cam = h.start_camera(tmp_path / "camera_fs", board="h7plus")
+    yield cam
+    cam.stop()
 
 
 def app_files(snapshot: dict[str, bytes]) -> dict[str, bytes]:
@@ -35,11 +46,11 @@ def runs(h, port: str) -> tuple[list[dict], str]:
 
 
 def test_failure_before_any_step_leaves_the_old_app(camera, h, tmp_path: Path) -> None:
-    assert h.host_tools("flash", "--port", camera.port, "--no-restart").returncode == 0
+    assert h.host_tools("flash", "--port", camera.port, "--no-restart", "--board", "h7plus").returncode == 0
     old = h.fs_snapshot(camera.fs)
     cfg = tmp_path / "config.json"
     cfg.write_text(json.dumps({"threshold": 0.5}))
-    plan = plan_flash(h.MODEL, cfg, "h7", h.copy_app(tmp_path / "app_b", MARK))
+    plan = plan_flash(h.MODEL, cfg, "h7plus", h.copy_app(tmp_path / "app_b", MARK))
     main_chunks = -(-len((tmp_path / "app_b" / "main.py").read_bytes()) // 1024)
     assert main_chunks >= 3
     steps: list[str] = []
@@ -84,11 +95,12 @@ def test_camera_gone_mid_transfer(camera, h, tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    assert h.host_tools("flash", "--port", camera.port, "--no-restart").returncode == 0
+    assert h.host_tools("flash", "--port", camera.port, "--no-restart", "--board", "h7plus").returncode == 0
     old = h.fs_snapshot(camera.fs)
     app_b = h.copy_app(tmp_path / "app_b", MARK, bulk=14000)
     proc = subprocess.Popen([sys.executable, "-m", "host_tools", "flash", "--port", camera.port, "--app",
-                             str(app_b)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             str(app_b), "--board", "h7plus"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
     deadline = time.monotonic() + 60
     while not any(p.name.endswith(".new") and p.stat().st_size > 0 for p in camera.fs.iterdir()):
         assert time.monotonic() < deadline and proc.poll() is None, "the flash never started writing"
@@ -100,12 +112,12 @@ def test_camera_gone_mid_transfer(camera, h, tmp_path: Path) -> None:
     assert "host_tools: error:" in err and "Traceback" not in err
     assert app_files(h.fs_snapshot(camera.fs)) == old
     # Power back on: the old app boots and runs.
-    cam2 = h.start_camera(camera.fs)
+    cam2 = h.start_camera(camera.fs, board="h7plus")
     try:
         _results, printed = runs(h, cam2.port)
         assert MARK not in printed
         # The next flash cleans up the temporaries and completes.
-        r = h.host_tools("flash", "--port", cam2.port, "--app", str(app_b))
+        r = h.host_tools("flash", "--port", cam2.port, "--app", str(app_b), "--board", "h7plus")
         assert r.returncode == 0, r.stderr
         snap = h.fs_snapshot(camera.fs)
         assert not [n for n in snap if n.endswith(".new")]

@@ -34,6 +34,7 @@ from host_tools.sim.openmv.v2_channels import (
 
 WRITE_TIMEOUT_S = 2.0  # a host that stops reading for this long is treated as gone
 STOP_WAIT_S = 5.0
+HARD_FAULT_RESET_S = 1.0  # a hard-faulted camera resets and re-enumerates on USB after about this long
 
 
 class ScriptRunner:
@@ -63,10 +64,20 @@ class ScriptRunner:
         self._thread.start()
 
     def _run(self, job: Callable[[], None]) -> None:
+        from host_tools.sim.openmv.state import HardFault
+
         try:
             job()
         except SystemExit:  # machine.reset() in a script: the server reboots the camera
             self._on_reset()
+        except HardFault as fault:
+            # The board resets after a hard fault (and faults again if main.py does the same thing). A host
+            # that stops the script meanwhile (ctrl-C, STOP: what flash does) keeps it stopped.
+            print(f"pty_server: {fault}; the camera resets", file=sys.stderr, flush=True)
+            state = getattr(self.camera, "state", None)
+            stopped = state is not None and state.stop_event.wait(HARD_FAULT_RESET_S)
+            if not stopped:
+                self._on_reset()
         except BaseException as exc:  # the camera prints script errors itself; this is a bug in the emulator
             print(f"pty_server: script runner failed: {exc!r}", file=sys.stderr)
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from host_tools import rgb565
 from host_tools.protocol.constants import (
     PIXFORMAT_GRAYSCALE,
     PIXFORMAT_JPEG,
@@ -27,7 +28,7 @@ from host_tools.protocol.constants import (
     STREAM_RAW_CTRL,
     ChannelFlag,
 )
-from host_tools.protocol.stream_frame import pack_frame, rgb565_to_rgb
+from host_tools.protocol.stream_frame import pack_frame
 
 STDOUT_BUFFER_SIZE = 512
 JPEG_QUALITY = 90
@@ -157,7 +158,7 @@ class StreamChannel:
         from PIL import Image
 
         out = io.BytesIO()
-        rgb = rgb565_to_rgb(data, w, h) if code == PIXFORMAT_RGB565 else np.frombuffer(data, np.uint8, w * h)
+        rgb = rgb565.decode(data, w, h) if code == PIXFORMAT_RGB565 else np.frombuffer(data, np.uint8, w * h)
         Image.fromarray(rgb.reshape(h, w, -1).squeeze()).save(out, "JPEG", quality=JPEG_QUALITY)
         return pack_frame(w, h, PIXFORMAT_JPEG, out.getvalue())
 
