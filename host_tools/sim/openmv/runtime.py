@@ -191,7 +191,7 @@ class ScriptRun:
 
 def exception_line(exc: BaseException) -> str:
     """'OSError: [Errno 2] ENOENT' / 'ValueError: msg' as MicroPython prints the last traceback line."""
-    name = type(exc).__name__
+    name = "UnicodeError" if isinstance(exc, UnicodeError) else type(exc).__name__  # MicroPython's one type
     if isinstance(exc, OSError) and exc.errno is not None:
         return f"OSError: [Errno {exc.errno}] {ERRNO_NAMES.get(exc.errno, exc.errno)}"
     msg = str(exc)
