@@ -50,7 +50,8 @@ def test_boot_caps_set_caps_channels_and_naks(start_server) -> None:
         flags, payload = struct.unpack_from("<IH", caps.payload)
         assert flags == CapFlag.CRC | CapFlag.SEQ | CapFlag.ACK | CapFlag.EVENTS and payload == 498
         # SET_CAPS below the minimum payload is INVALID; a right one gets a bare ACK (no echo).
-        h.send(Packet(1, 0, 0, Op.SET_CAPS, struct.pack("<IH10x", CapFlag.CRC | CapFlag.SEQ, MIN_PAYLOAD - 1)))
+        small = struct.pack("<IH10x", CapFlag.CRC | CapFlag.SEQ, MIN_PAYLOAD - 1)
+        h.send(Packet(1, 0, 0, Op.SET_CAPS, small))
         bad = h.recv(opcode=Op.SET_CAPS)
         h.ack(bad)
         assert bad.has(Flag.NAK) and struct.unpack("<H", bad.payload)[0] == Status.INVALID
