@@ -35,8 +35,9 @@ def run(args: argparse.Namespace) -> int:
         for ev in src.events:
             if isinstance(ev, Idle):
                 if src.running is not None and not src.running():
-                    print("no app is running on the camera (it ended or was stopped; --restart starts "
-                          "main.py again)", file=sys.stderr)
+                    print(f"no app is running on the camera: it ended, or it was stopped (by an interrupted "
+                          f"flash, for one); start it again with `host_tools stream --port {args.port} "
+                          "--restart` (or the camera's reset button)", file=sys.stderr)
                     return 0 if seen else 1
                 continue
             if not isinstance(ev, TextLine):

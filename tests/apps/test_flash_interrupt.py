@@ -126,3 +126,65 @@ def test_camera_gone_mid_transfer(camera, h, tmp_path: Path) -> None:
         assert MARK in printed
     finally:
         cam2.stop()
+
+
+def _flash_in_background(h, port: str, app: Path):
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, "-m", "host_tools", "flash", "--port", port, "--app", str(app),
+                             "--board", "h7plus"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=h.REPO)
+
+
+def _wait_for_transfer(camera, proc) -> None:
+    deadline = time.monotonic() + 60
+    while not any(p.name.endswith(".new") and p.stat().st_size > 2048 for p in camera.fs.iterdir()):
+        assert time.monotonic() < deadline and proc.poll() is None, "the flash never started writing"
+        time.sleep(0.005)
+
+
+@pytest.mark.parametrize("firmware", ["5.0.0", "4.6.0"])
+def test_ctrl_c_restarts_the_camera_on_its_previous_app(h, tmp_path: Path, firmware: str) -> None:
+    import signal
+
+    cam = h.start_camera(tmp_path / "fs", board="h7plus", firmware=firmware)
+    try:
+        assert h.host_tools("flash", "--port", cam.port, "--board", "h7plus").returncode == 0
+        old = app_files(h.fs_snapshot(cam.fs))
+        proc = _flash_in_background(h, cam.port, h.copy_app(tmp_path / "app_b", MARK, bulk=14000))
+        _wait_for_transfer(cam, proc)
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, err
+        assert "interrupted: the camera was restarted and runs its previous app" in err, err
+        assert "Traceback" not in err
+        assert app_files(h.fs_snapshot(cam.fs)) == old
+        s = h.host_tools("stream", "--port", cam.port, "--json", "--count", "2", timeout=90)  # no --restart
+        assert s.returncode == 0 and len(s.stdout.splitlines()) == 2, s.stderr
+        assert MARK not in s.stderr
+    finally:
+        cam.stop()
+
+
+@pytest.mark.parametrize("firmware", ["5.0.0", "4.6.0"])
+def test_after_a_killed_flash_stream_and_flash_say_so(h, tmp_path: Path, firmware: str) -> None:
+    import signal
+
+    cam = h.start_camera(tmp_path / "fs", board="h7plus", firmware=firmware)
+    try:
+        assert h.host_tools("flash", "--port", cam.port, "--board", "h7plus").returncode == 0
+        app_b = h.copy_app(tmp_path / "app_b", MARK, bulk=14000)
+        proc = _flash_in_background(h, cam.port, app_b)
+        _wait_for_transfer(cam, proc)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        s = h.host_tools("stream", "--port", cam.port, timeout=60)
+        assert s.returncode == 1 and "no app is running on the camera" in s.stderr, s.stderr
+        assert f"host_tools stream --port {cam.port} --restart" in s.stderr
+        r = h.host_tools("flash", "--port", cam.port, "--app", str(app_b), "--board", "h7plus", timeout=120)
+        assert r.returncode == 0, r.stderr
+        assert "an earlier flash was interrupted" in r.stderr
+        assert not [n for n in h.fs_snapshot(cam.fs) if n.endswith(".new")]
+    finally:
+        cam.stop()

@@ -3,9 +3,10 @@ REPL, with the raw REPL that mpremote-style hosts use.
 
 Raw REPL, as MicroPython's pyexec: ctrl-A enters it ("raw REPL; CTRL-B to exit\\r\\n>"), ctrl-B leaves it,
 ctrl-C stops the running script, ctrl-D runs what was sent ("OK", output, \\x04, error, \\x04, ">"), and
-ctrl-D with nothing sent is a soft reset ("MPY: soft reboot", then a fresh raw REPL prompt; main.py does not
-run in raw mode). Raw-paste mode (ctrl-E "A" \\x01, answered "R\\x01" and a flow-control window) carries
-the script in windows acknowledged with \\x01. The REPL's globals persist from one execution to the next
+ctrl-D with nothing sent is a soft reset ("MPY: soft reboot", then a fresh raw REPL prompt; main.py does
+not run in raw mode). While a script runs (main.py), only ctrl-C acts on the input. Raw-paste mode
+(ctrl-E "A" \\x01, answered "R\\x01" and a flow-control window) carries the script in windows
+acknowledged with \\x01. The REPL's globals persist from one execution to the next
 until a soft reset, as mpremote's `fs` commands rely on.
 """
 
@@ -31,6 +32,7 @@ class ReplDevice:
         self._escape = b""  # the start of a raw-paste request (ctrl-E, "A")
         self._capture: list[str] | None = None
         self._lock = threading.Lock()
+        self._answered = False  # the raw-REPL execution now running has already sent its answer
 
     def banner(self) -> bytes:
         fw = ".".join(str(v) for v in getattr(getattr(self.camera, "state", None), "firmware", (4, 6, 0)))
@@ -49,6 +51,7 @@ class ReplDevice:
         self.raw = False
         self._buf.clear()
         self._paste, self._escape = None, b""
+        self._answered = False
 
     def feed(self, data: bytes) -> None:
         for b in data:
@@ -61,6 +64,8 @@ class ReplDevice:
                 self._buf.clear()
                 if not self.raw:
                     self._send(b"\r\n>>> ")
+            elif self.runner.running() and not self._answered:
+                continue  # a running script does not read the REPL's input (the board buffers it unread)
             elif b == 0x01:
                 self.raw = True
                 self._buf.clear()
@@ -114,6 +119,7 @@ class ReplDevice:
             self._send(b"\x01")  # room for another window
 
     def _start(self, source: str) -> None:
+        self._answered = False
         self.runner.start(lambda s=source: self._run_raw(s), "raw-repl-script")
 
     def _run_raw(self, source: str) -> None:
@@ -131,6 +137,7 @@ class ReplDevice:
                 text, err = text[:cut], text[cut:]
             cooked = lambda s: s.replace("\n", "\r\n").encode("utf-8")  # noqa: E731
             if getattr(self.camera, "end_reason", None) != "hardfault":  # a faulted board answers nothing
+                self._answered = True
                 self._send(cooked(text) + b"\x04" + cooked(err) + b"\x04>")
 
     def _send(self, data: bytes) -> None:
