@@ -151,16 +151,18 @@ def test_flash_to_a_mounted_drive(h, tmp_path: Path) -> None:
     assert h.fs_snapshot(drive) == {**want, "README.txt": b"the user's own file"}
 
 
-def test_flash_and_stream_over_the_raw_repl_of_firmware_4(h, tmp_path: Path) -> None:
-    """Firmware 4.x has no Protocol V2: detected, and the same file operations run through the raw REPL."""
+@pytest.mark.parametrize("firmware", ["4.5.5", "4.7.0", "4.8.0"])  # 5.0.0: the tests above
+def test_flash_and_stream_over_the_raw_repl_of_firmware_4(h, tmp_path: Path, firmware: str) -> None:
+    """Firmware 4.x has no Protocol V2: detected, and the same file operations run through the raw REPL;
+    the app runs on each 4.x API (legacy tf on 4.5.5, csi as an alias on 4.7, csi.CSI on 4.8)."""
     if not h.SAMPLE_FRAMES.is_dir():
         pytest.skip(f"bundled sample frames missing: {h.SAMPLE_FRAMES}")
-    cam = h.start_camera(tmp_path / "fs4", firmware="4.6.0")
+    cam = h.start_camera(tmp_path / "fs4", firmware=firmware)
     try:
         r = h.host_tools("flash", "--port", cam.port, "--json")
         assert r.returncode == 0, r.stderr
         summary = json.loads(r.stdout)
-        assert "raw REPL" in summary["target"] and summary["restarted"]
+        assert "raw REPL" in summary["target"] and summary["restarted"] and summary["firmware"] == firmware
         assert h.fs_snapshot(cam.fs) == expected_files(h)
         s = h.host_tools("stream", "--port", cam.port, "--json", "--count", "2", timeout=90)
         assert s.returncode == 0, s.stderr
@@ -186,3 +188,31 @@ def test_labels_that_do_not_match_the_model_are_refused(h, tmp_path: Path) -> No
     junk.write_bytes(b"not a flatbuffer" * 10)
     r = h.host_tools("flash", "--port", str(tmp_path / "no-such-port"), "--model", str(junk))
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize(("content", "needle"), [
+    (b'{"threshold": 0.5, "pad": "' + b"x" * 200_000 + b'"}', "bytes; the app accepts at most 4096"),
+    (b"[" * 3000, "nested deeper than"),
+    ('{"leds": {"good": "grün"}}'.encode("latin-1"), "not UTF-8 text"),
+])
+def test_hostile_configs_are_refused_on_the_host(h, tmp_path: Path, content: bytes, needle: str) -> None:
+    cfg = tmp_path / "hostile.json"
+    cfg.write_bytes(content)
+    r = h.host_tools("flash", "--port", str(tmp_path / "no-such-port"), "--config", str(cfg))
+    assert r.returncode == 2 and needle in r.stderr, r.stderr
+    assert len(r.stderr) < 600 and "Traceback" not in r.stderr  # a short line, never the file
+
+
+def test_file_names_with_shell_metacharacters(h, tmp_path: Path) -> None:
+    """Paths are passed as arguments, never through a shell: odd names work as they are."""
+    odd = tmp_path / "we $(touch pwned); 'ird' `x` & name"
+    odd.mkdir()
+    model = model_copy(h.MODEL, odd / "m;$HOME.tflite")
+    cfg = odd / "c $(id).json"
+    cfg.write_text('{"threshold": 0.4}')
+    drive = odd / "drive"
+    drive.mkdir()
+    r = h.host_tools("flash", "--drive", str(drive), "--model", str(model), "--config", str(cfg), "--json")
+    assert r.returncode == 0, r.stderr
+    assert (drive / "model.tflite").read_bytes() == model.read_bytes()
+    assert not (h.REPO / "pwned").exists() and not (tmp_path / "pwned").exists()

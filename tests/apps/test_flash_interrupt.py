@@ -188,3 +188,40 @@ def test_after_a_killed_flash_stream_and_flash_say_so(h, tmp_path: Path, firmwar
         assert not [n for n in h.fs_snapshot(cam.fs) if n.endswith(".new")]
     finally:
         cam.stop()
+
+
+def test_flash_killed_at_several_moments_leaves_the_old_app(h, tmp_path: Path) -> None:
+    import signal
+
+    cam = h.start_camera(tmp_path / "fs", board="h7plus")
+    try:
+        assert h.host_tools("flash", "--port", cam.port, "--board", "h7plus", "--no-restart").returncode == 0
+        old = app_files(h.fs_snapshot(cam.fs))
+        model = tmp_path / "m2.tflite"
+        model.write_bytes(h.MODEL.read_bytes() + b"\0" * 64)  # a changed model: a long transfer
+        model.with_suffix(".txt").write_bytes(h.MODEL.with_suffix(".txt").read_bytes())
+        moments = {
+            "first temporary": lambda fs: any(p.name.endswith(".new") for p in fs.iterdir()),
+            "model half sent": lambda fs: (fs / "model.tflite.new").is_file()
+            and (fs / "model.tflite.new").stat().st_size > 40_000,
+            "model fully sent": lambda fs: (fs / "model.tflite.new").is_file()
+            and (fs / "model.tflite.new").stat().st_size >= h.MODEL.stat().st_size,
+        }
+        import subprocess
+        import sys
+
+        for name, reached in moments.items():
+            proc = subprocess.Popen([sys.executable, "-m", "host_tools", "flash", "--port", cam.port, "--model",
+                                     str(model), "--board", "h7plus"], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, cwd=h.REPO)
+            deadline = time.monotonic() + 60
+            while not reached(cam.fs):
+                assert time.monotonic() < deadline and proc.poll() is None, f"never reached: {name}"
+                time.sleep(0.002)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(10)
+            assert app_files(h.fs_snapshot(cam.fs)) == old, f"old files changed by a flash killed at {name}"
+        results, _printed = runs(h, cam.port)  # the old app still runs
+        assert results
+    finally:
+        cam.stop()

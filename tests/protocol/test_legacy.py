@@ -84,3 +84,20 @@ def test_usbdbg_at_921600_baud_beside_the_repl(start_server) -> None:
         assert b"via usbdbg 42" in out
     with RawRepl.open(server.path) as repl:  # back at 115200 the same port is the REPL again
         assert repl.exec("print(6 * 7)") == "42\n"
+
+
+def test_garbage_on_the_repl_line_then_a_clean_session(start_server) -> None:
+    """Noise (every byte value, control characters included) on a 4.x REPL port: a raw-REPL session after
+    it works, and the emulator is still up."""
+    import os
+
+    server = start_server(protocol="repl")
+    os.write(server.master, b"")  # the port is up
+    from host_tools.transport.serial_port import SerialPort
+
+    with SerialPort.open(server.path, 115200) as sp:
+        sp.write(bytes(range(256)) + os.urandom(2000) + b"\x05A\x01" + os.urandom(500))
+        time.sleep(0.5)
+        sp.read_until_quiet(0.2, 2.0)
+    with RawRepl.open(server.path, timeout=5.0) as repl:
+        assert repl.exec("print(6 * 7)") == "42\n"
