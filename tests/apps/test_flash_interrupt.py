@@ -211,8 +211,8 @@ def test_flash_killed_at_several_moments_leaves_the_old_app(h, tmp_path: Path) -
         import sys
 
         for name, reached in moments.items():
-            proc = subprocess.Popen([sys.executable, "-m", "host_tools", "flash", "--port", cam.port, "--model",
-                                     str(model), "--board", "h7plus"], stdout=subprocess.DEVNULL,
+            argv = ["flash", "--port", cam.port, "--model", str(model), "--board", "h7plus"]
+            proc = subprocess.Popen([sys.executable, "-m", "host_tools", *argv], stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL, cwd=h.REPO)
             deadline = time.monotonic() + 60
             while not reached(cam.fs):
