@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 JOBS   ?= $(shell nproc)
 APT_PACKAGES := cmake ninja-build g++ g++-arm-linux-gnueabihf qemu-user-static chromium
 
-.PHONY: run test setup apt venv lint cpp-test py-test clean omv-client
+.PHONY: run test setup apt venv lint cpp-test py-test clean omv-client stubs-venv
 
 # The emulated H7 on a pty, flashed over the serial protocol, then watched (live page + terminal lines).
 run: setup
@@ -61,8 +61,21 @@ cpp-test: apt
 	nice ninja -C build/cpp-armv7 -j $(JOBS)
 	ctest --test-dir build/cpp-armv7 --output-on-failure
 
-py-test: venv omv-client
+py-test: venv omv-client stubs-venv
 	$(BIN)/pytest -q
+
+# mypy + MicroPython's stubs for the H7's port, in their own venv (the stubs drop .pyi files for time, os,
+# machine... that must not shadow the main venv's standard library); their module stubs are copied to
+# mpy-stubs for MYPYPATH, their stdlib serves as mypy's typeshed (tests/openmv/test_typecheck.py).
+STUBS_VENV := .venv-stubs
+stubs-venv: $(STUBS_VENV)/.stamp
+$(STUBS_VENV)/.stamp:
+	test -x $(STUBS_VENV)/bin/python || $(PYTHON) -m venv $(STUBS_VENV)
+	$(STUBS_VENV)/bin/pip install -q "mypy>=1.10" "micropython-stm32-stubs==1.29.0.post1"
+	rm -rf $(STUBS_VENV)/mpy-stubs && mkdir -p $(STUBS_VENV)/mpy-stubs
+	cp $(STUBS_VENV)/lib/python3*/site-packages/*.pyi $(STUBS_VENV)/mpy-stubs/
+	cp -r $(STUBS_VENV)/lib/python3*/site-packages/_mpy_shed $(STUBS_VENV)/mpy-stubs/
+	touch $@
 
 # The official OpenMV client (PyPI `openmv`, Python >= 3.12) in its own venv, for the test that connects it
 # to the emulated camera. Made only where a python3.12+ exists; otherwise that test skips and says why.

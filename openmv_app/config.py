@@ -5,7 +5,7 @@
 try:
     import json
 except ImportError:
-    import ujson as json
+    import ujson as json  # type: ignore[no-redef]
 
 # Frame sizes the app accepts (name -> (width, height)); all are OV7725 modes of the H7.
 FRAMESIZES = {

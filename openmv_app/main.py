@@ -8,7 +8,7 @@ import time
 try:
     import json
 except ImportError:
-    import ujson as json
+    import ujson as json  # type: ignore[no-redef]
 
 import cam
 import config
