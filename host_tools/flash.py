@@ -51,7 +51,7 @@ from host_tools.board import Board, DeviceExecError, FsSpace, Progress
 from host_tools.errors import DeviceError, HostToolsError, Interrupted, RefusedError, UsageError
 from host_tools.model_budget import BOARDS, ModelFit, check_model_fits
 from host_tools.model_check import check_input, trial_run
-from host_tools.openmv_firmware import DEFAULT, EMULATED
+from host_tools.openmv_firmware import DEFAULT, EMULATED, Firmware
 from host_tools.paths import MASKS_MODEL, OPENMV_APP_DIR
 from host_tools.progress import ProgressBar
 
@@ -98,6 +98,14 @@ class FlashPlan:
             raise RefusedError(_not_fit(self.model, self.board, fit))
         self.arena_bytes = fit.arena_bytes
         return fit
+
+
+def _check_framesize(plan: FlashPlan, fw: Firmware) -> None:
+    """The app rejects a frame size the camera's firmware lacks (4.8+'s csi has no B64X64...): refuse now."""
+    names = fw.framesizes("csi" if fw.csi == "ng" else "sensor")
+    if plan.framesize not in names:
+        raise UsageError(f"config: framesize {plan.framesize} is not available on firmware {fw.name} (it has "
+                         f"{', '.join(sorted(n for n in names if len(n) <= 8))}); nothing was sent")
 
 
 def _not_fit(model: Path, board: str, fit: ModelFit) -> str:
@@ -455,7 +463,7 @@ def flash(
     except KeyboardInterrupt:
         raise _interrupted(target, restart, stage) from None
     except Exception as exc:
-        alive = isinstance(exc, (RefusedError, DeviceExecError)) or (
+        alive = isinstance(exc, (RefusedError, DeviceExecError, UsageError)) or (
             isinstance(exc, OSError) and not isinstance(exc, HostToolsError))
         if restart and alive:
             try:
@@ -505,6 +513,7 @@ def _flash(
     on_step("probe")
     version = target.firmware()
     fit = plan.check_firmware(version or DEFAULT)
+    _check_framesize(plan, Firmware.of(version or DEFAULT))
     notes = [] if version else [f"the camera's firmware version is unknown: checked against {DEFAULT}"]
     present = target.files()
     old = {n: present[n] for n in names if n in present}

@@ -216,3 +216,12 @@ def test_file_names_with_shell_metacharacters(h, tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert (drive / "model.tflite").read_bytes() == model.read_bytes()
     assert not (h.REPO / "pwned").exists() and not (tmp_path / "pwned").exists()
+
+
+def test_a_frame_size_the_cameras_firmware_lacks_is_refused_before_sending(camera, h, tmp_path: Path) -> None:
+    cfg = tmp_path / "b64.json"
+    cfg.write_text('{"framesize": "B64X64"}')  # valid for 4.x's sensor module, absent from 5.0's csi
+    r = h.host_tools("flash", "--port", camera.port, "--config", str(cfg))
+    assert r.returncode == 2, r.stderr
+    assert "framesize B64X64 is not available on firmware 5.0.0" in r.stderr
+    assert h.fs_snapshot(camera.fs) == {}
