@@ -44,12 +44,14 @@ class ScriptRunner:
         self.camera = camera
         self._thread: threading.Thread | None = None
         self._on_reset = on_machine_reset
+        self._stopping = False  # a host asked the current script to stop
 
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
     def stop(self) -> bool:
         if self.running():
+            self._stopping = True
             self.camera.stop()
             self._thread.join(STOP_WAIT_S)  # type: ignore[union-attr]
         if self.running():
@@ -60,6 +62,7 @@ class ScriptRunner:
 
     def start(self, job: Callable[[], None], name: str) -> None:
         self.stop()
+        self._stopping = False
         self._thread = threading.Thread(target=self._run, args=(job,), name=name, daemon=True)
         self._thread.start()
 
@@ -75,8 +78,8 @@ class ScriptRunner:
             # that stops the script meanwhile (ctrl-C, STOP: what flash does) keeps it stopped.
             print(f"pty_server: {fault}; the camera resets", file=sys.stderr, flush=True)
             state = getattr(self.camera, "state", None)
-            stopped = state is not None and state.stop_event.wait(HARD_FAULT_RESET_S)
-            if not stopped:
+            stopped = self._stopping or (state is not None and state.stop_event.wait(HARD_FAULT_RESET_S))
+            if not (stopped or self._stopping):
                 self._on_reset()
         except BaseException as exc:  # the camera prints script errors itself; this is a bug in the emulator
             print(f"pty_server: script runner failed: {exc!r}", file=sys.stderr)
