@@ -15,7 +15,7 @@ HTTP_PORT ?= 8765
 BIND      ?= 127.0.0.1
 BOARD     ?= h7
 
-.PHONY: run test setup apt venv lint cpp-test py-test clean omv-client lock
+.PHONY: run test setup apt venv lint cpp-test py-test clean omv-client lock stubs-venv
 
 # The emulated H7 on a pty, flashed over the serial protocol, then watched (live page + terminal lines).
 run: setup
@@ -70,10 +70,11 @@ lock: $(BIN)/uv
 	$(BIN)/python -c 'import sys; tl = __import__("tomllib" if sys.version_info >= (3, 11) else "tomli"); \
 	  t = tl.load(open("pyproject.toml", "rb")); \
 	  print("\n".join(t["build-system"]["requires"] + ["pip"]))' > build/lock-build.in
-	$(UV_COMPILE) pyproject.toml build/lock-build.in --extra dev --extra rv1103 -c build/lock-fixes.txt \
+	$(UV_COMPILE) pyproject.toml build/lock-build.in tests/openmv/stubs/requirements.in --extra dev --extra rv1103 -c build/lock-fixes.txt \
 	  -o build/lock.txt
 	{ echo "# Pinned versions for make run / make test (pip install -c $(LOCK) ...). Made by make lock"; \
-	  echo "# from pyproject.toml (runtime, extras dev and rv1103, build requirements, pip): do not edit."; \
+	  echo "# from pyproject.toml (runtime, extras dev and rv1103, build requirements, pip) and the type-check venv's"; \
+	  echo "# tests/openmv/stubs/requirements.in: do not edit."; \
 	  cat build/lock.txt; } > $(LOCK)
 	for req in $(wildcard models/*/requirements.in); do \
 	  $(UV_COMPILE) $$req -o $$(dirname $$req)/constraints.txt || exit 1; done
@@ -96,8 +97,21 @@ cpp-test: apt
 	nice ninja -C build/cpp-armv7 -j $(JOBS)
 	ctest --test-dir build/cpp-armv7 --output-on-failure
 
-py-test: venv omv-client
+py-test: venv omv-client stubs-venv
 	$(BIN)/pytest -q
+
+# mypy + MicroPython's stubs for the H7's port, in their own venv (the stubs drop .pyi files for time, os,
+# machine... that must not shadow the main venv's standard library); their module stubs are copied to
+# mpy-stubs for MYPYPATH, their stdlib serves as mypy's typeshed (tests/openmv/test_typecheck.py).
+STUBS_VENV := .venv-stubs
+stubs-venv: $(STUBS_VENV)/.stamp
+$(STUBS_VENV)/.stamp: $(LOCK) tests/openmv/stubs/requirements.in
+	test -x $(STUBS_VENV)/bin/python || $(PYTHON) -m venv $(STUBS_VENV)
+	$(STUBS_VENV)/bin/pip install -q -c $(LOCK) -r tests/openmv/stubs/requirements.in
+	rm -rf $(STUBS_VENV)/mpy-stubs && mkdir -p $(STUBS_VENV)/mpy-stubs
+	cp $(STUBS_VENV)/lib/python3*/site-packages/*.pyi $(STUBS_VENV)/mpy-stubs/
+	cp -r $(STUBS_VENV)/lib/python3*/site-packages/_mpy_shed $(STUBS_VENV)/mpy-stubs/
+	touch $@
 
 # The official OpenMV client (PyPI `openmv`, Python >= 3.12) in its own venv, for the test that connects it
 # to the emulated camera. Made only where a python3.12+ exists; otherwise that test skips and says why.

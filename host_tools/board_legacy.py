@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from host_tools.board import DeviceExecError
 from host_tools.errors import DeviceError
 
@@ -20,8 +22,13 @@ class LegacyLink:
         return out
 
     def reset(self) -> None:
-        """machine.reset(): the camera reboots at once (no answer comes) and runs main.py."""
+        """machine.reset(): the camera reboots at once (no answer comes) and runs main.py.
+
+        Stop whatever runs and re-enter the raw REPL first (ctrl-C, ctrl-A): an interrupted host may have
+        left half a script in its buffer, which the reset script would otherwise be appended to."""
         try:
+            self.repl.port.write(b"\r\x03\x03\x01")
+            time.sleep(0.1)
             self.repl.port.write(b"import machine\r\nmachine.reset()\r\n\x04")
         except DeviceError:
             pass  # the port can vanish as the board resets

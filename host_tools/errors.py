@@ -30,3 +30,9 @@ class RefusedError(HostToolsError):
     """The request was understood but refused before anything was changed (e.g. model over budget)."""
 
     exit_code = 4
+
+
+class Interrupted(HostToolsError):
+    """The user interrupted (Ctrl-C); the message says what state the device was left in."""
+
+    exit_code = 130

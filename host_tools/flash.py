@@ -1,10 +1,14 @@
 """Put the OpenMV app, a model, its labels and a config on a camera: over a Board link or onto its USB drive.
 
-Everything is checked on the host before the first byte is sent: the model against the board's budget (the
-same `model_budget.check_model_fits` the emulator enforces), the labels file, the config (JSON, then the
-app's own rules from openmv_app/config.py). Then, on the camera (each name is also an `on_step` label):
+Everything is checked on the host before the first byte is sent: the config (size, encoding and nesting
+limits, then the app's own rules from openmv_app/config.py), the model's input (model_check.py: one int8 or
+uint8 image input whose channels match the config's pixel format), one inference in TensorFlow Lite Micro
+in a child process (a model that crashes it would hard-fault the camera), the model against the board's
+memory on the camera's firmware (the same `model_budget` model the emulator enforces), the labels file.
+Then, on the camera (each name is also an `on_step` label):
 
-1. probe   list the files and hash (on the device) those already in place; identical files are not sent.
+1. probe   ask the firmware version (the budget is checked for it), list the files and hash (on the device)
+           those already in place; identical files are not sent.
 2. clean   remove temporaries (`<name>.new`) an earlier interrupted flash may have left.
 3. space   os.statvfs: the new files must fit BESIDE the old ones (the old ones stay until the commit).
 4. stage   write each changed file as `<name>.new`, chunk by chunk;
@@ -44,13 +48,16 @@ from pathlib import Path
 from typing import Protocol
 
 from host_tools.board import Board, DeviceExecError, FsSpace, Progress
-from host_tools.errors import DeviceError, HostToolsError, RefusedError, UsageError
-from host_tools.model_budget import BOARDS, check_model_fits
+from host_tools.errors import DeviceError, HostToolsError, Interrupted, RefusedError, UsageError
+from host_tools.model_budget import BOARDS, ModelFit, check_model_fits
+from host_tools.model_check import check_input, trial_run
+from host_tools.openmv_firmware import DEFAULT, EMULATED, Firmware
 from host_tools.paths import MASKS_MODEL, OPENMV_APP_DIR
 from host_tools.progress import ProgressBar
 
 TEMP_SUFFIX = ".new"
 CHUNK = 1024  # bytes per write script
+CONFIG_MAX_BYTES = 4096  # the app's own limit (openmv_app/config.py MAX_BYTES), checked before reading
 MODEL_NAME, LABELS_NAME, CONFIG_NAME, MAIN_NAME = "model.tflite", "model.txt", "config.json", "main.py"
 
 Step = Callable[[str], None]  # called before every step ("stage model.tflite 3/12", "commit", ...)
@@ -73,10 +80,38 @@ class FlashPlan:
     uploads: list[Upload]  # in commit order: data files, modules, main.py last
     model_bytes: int
     arena_bytes: int
+    model: Path = MASKS_MODEL
+    framesize: str = "QVGA"
+    pixformat: str = "RGB565"
+    fits: dict[str, ModelFit] = field(default_factory=dict)  # firmware version -> verdict
 
     @property
     def total_bytes(self) -> int:
         return sum(len(u.data) for u in self.uploads)
+
+    def check_firmware(self, version: str) -> ModelFit:
+        """RefusedError if the model does not fit the board on this firmware version."""
+        fit = self.fits.get(version) or check_model_fits(self.model, self.board, version, self.framesize,
+                                                           self.pixformat)
+        self.fits[version] = fit
+        if not fit.fits:
+            raise RefusedError(_not_fit(self.model, self.board, fit))
+        self.arena_bytes = fit.arena_bytes
+        return fit
+
+
+def _check_framesize(plan: FlashPlan, fw: Firmware) -> None:
+    """The app rejects a frame size the camera's firmware lacks (4.8+'s csi has no B64X64...): refuse now."""
+    names = fw.framesizes("csi" if fw.csi == "ng" else "sensor")
+    if plan.framesize not in names:
+        raise UsageError(f"config: framesize {plan.framesize} is not available on firmware {fw.name} (it has "
+                         f"{', '.join(sorted(n for n in names if len(n) <= 8))}); nothing was sent")
+
+
+def _not_fit(model: Path, board: str, fit: ModelFit) -> str:
+    return (f"model {model} does not fit the {board} on firmware {fit.firmware}: {fit.reason} (model file "
+            f"{fit.model_bytes} bytes, tensor arena {fit.arena_bytes} bytes; the {board} has {fit.fs_bytes} "
+            f"bytes of filesystem and a {fit.heap_block_bytes}-byte largest heap block); nothing was sent")
 
 
 @dataclass
@@ -98,6 +133,8 @@ class FlashReport:
     arena_bytes: int
     restarted: bool
     removed_first: list[str] = field(default_factory=list)  # old copies deleted first (--allow-downtime)
+    firmware: str = ""
+    notes: list[str] = field(default_factory=list)  # things the user should know (an earlier interruption)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -112,37 +149,60 @@ def _read(path: Path, what: str) -> bytes:
         raise UsageError(f"cannot read {what} {path}: {exc.strerror}") from None
 
 
-def _app_config_errors(app_dir: Path, text: str, labels: list[str]) -> list[str]:
-    """The app's own validation (openmv_app/config.py `parse`, plain MicroPython that CPython runs too)."""
+def _app_config_module(app_dir: Path):
+    """openmv_app/config.py (plain MicroPython that CPython runs too), or None for an app without one."""
     src = app_dir / "config.py"
     if not src.is_file():
-        return []
+        return None
     spec = importlib.util.spec_from_file_location("_openmv_app_config", src)
     if spec is None or spec.loader is None:
-        return []
+        return None
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    parse = getattr(mod, "parse", None)
-    return list(parse(text, labels)[1]) if parse else []
+    return mod if hasattr(mod, "parse") else None
 
 
 def validate_config(path: Path, labels: list[str] | None = None, app_dir: Path = OPENMV_APP_DIR) -> bytes:
-    """The config's bytes if the app would accept it; else a specific UsageError (checked on the host)."""
-    data = _read(path, "config")
+    """The config's bytes if the app would accept it; else a specific UsageError (checked on the host).
+
+    The size is checked before the file is read, and the app's own parser (size, UTF-8, nesting, rules)
+    decides; messages quote at most a short excerpt of the file."""
     try:
-        value = json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"config {path}: not UTF-8 text (byte {exc.start})") from None
-    except json.JSONDecodeError as exc:
-        raise UsageError(
-            f"config {path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from None
-    if not isinstance(value, dict):
-        raise UsageError(f"config {path}: must be a JSON object ({{...}}), got {type(value).__name__}")
-    errors = _app_config_errors(app_dir, data.decode("utf-8"), labels or [])
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise UsageError(f"config not found: {path}") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read config {path}: {exc.strerror}") from None
+    if size > CONFIG_MAX_BYTES:
+        raise UsageError(f"config {path} is {size} bytes; the app accepts at most {CONFIG_MAX_BYTES} "
+                         "(a config is a few hundred bytes)")
+    data = _read(path, "config")[: CONFIG_MAX_BYTES + 1]
+    app = _app_config_module(app_dir)
+    if app is not None:
+        errors = list(app.parse(data, labels or [])[1])
+    else:
+        errors = _plain_json_errors(data)
     if errors:
         raise UsageError(f"config {path} would be rejected by the app: {'; '.join(errors)}")
     return data
+
+
+def _plain_json_errors(data: bytes) -> list[str]:
+    try:
+        value = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return [f"not UTF-8 text (byte {exc.start})"]
+    except RecursionError:
+        return ["nested too deeply"]
+    except json.JSONDecodeError as exc:
+        return [f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"]
+    return [] if isinstance(value, dict) else [f"must be a JSON object ({{...}}), got {type(value).__name__}"]
+
+
+def config_settings(data: bytes | None) -> tuple[str, str]:
+    """(pixformat, framesize) a validated config asks for (the app's defaults where it says nothing)."""
+    value = json.loads(data.decode("utf-8")) if data else {}
+    return str(value.get("pixformat", "RGB565")), str(value.get("framesize", "QVGA"))
 
 
 def read_labels(path: Path) -> tuple[bytes, list[str]]:
@@ -168,22 +228,16 @@ def model_output_count(model: Path) -> int | None:
 
 
 def plan_flash(
-    model: Path = MASKS_MODEL, config: Path | None = None, board: str = "h7", app_dir: Path = OPENMV_APP_DIR
+    model: Path = MASKS_MODEL, config: Path | None = None, board: str = "h7", app_dir: Path = OPENMV_APP_DIR,
+    firmware: str | None = None,
 ) -> FlashPlan:
-    """Check everything on the host and list the files to send; raises before anything touches the camera."""
+    """Check everything on the host and list the files to send; raises before anything touches the camera.
+
+    firmware: the camera's version if known; else the model must fit at least one supported version and
+    flash checks the camera's own version once connected."""
     if board not in BOARDS:
         raise UsageError(f"unknown board {board!r} (known: {', '.join(sorted(BOARDS))})")
     model_data = _read(model, "model")
-    try:
-        fit = check_model_fits(model, board)
-    except ValueError as exc:  # TFLite Micro cannot load it at all
-        raise UsageError(f"model {model}: {exc}") from None
-    if not fit.fits:
-        raise RefusedError(
-            f"model {model} does not fit the {board}: {fit.reason} (model file {fit.model_bytes} bytes, "
-            f"tensor arena {fit.arena_bytes} bytes; the {board} has {fit.fs_bytes} bytes of filesystem and a "
-            f"{fit.heap_block_bytes}-byte heap block); nothing was sent"
-        )
     labels_data, labels = read_labels(model.with_suffix(".txt"))
     outputs = model_output_count(model)
     if outputs is not None and outputs != len(labels):
@@ -192,6 +246,18 @@ def plan_flash(
     if config is None and (app_dir / CONFIG_NAME).is_file():
         config = app_dir / CONFIG_NAME
     config_data = validate_config(config, labels, app_dir) if config is not None else None
+    pixformat, framesize = config_settings(config_data)
+    check_input(model, pixformat)
+    versions = (firmware,) if firmware else EMULATED
+    try:
+        fits = {v: check_model_fits(model, board, v, framesize, pixformat) for v in versions}
+    except ValueError as exc:  # TFLite Micro cannot load it at all (or crashed doing so)
+        raise RefusedError(f"model {model}: {exc}; nothing was sent") from None
+    good = [f for f in fits.values() if f.fits]
+    if not good:
+        worst = fits[firmware or DEFAULT] if (firmware or DEFAULT) in fits else next(iter(fits.values()))
+        raise RefusedError(_not_fit(model, board, worst))
+    trial_run_cached(model, model_data, good[0].arena_bytes)
     if not (app_dir / MAIN_NAME).is_file():
         raise UsageError(f"app not found: {app_dir / MAIN_NAME}")
     modules = sorted(p for p in app_dir.glob("*.py") if p.name != MAIN_NAME)
@@ -201,7 +267,24 @@ def plan_flash(
         uploads.append(Upload(CONFIG_NAME, config, config_data))
     uploads += [Upload(p.name, p, p.read_bytes()) for p in modules]
     uploads.append(Upload(MAIN_NAME, app_dir / MAIN_NAME, (app_dir / MAIN_NAME).read_bytes()))
-    return FlashPlan(board=board, uploads=uploads, model_bytes=fit.model_bytes, arena_bytes=fit.arena_bytes)
+    fit = fits.get(DEFAULT) or good[0]
+    return FlashPlan(board=board, uploads=uploads, model_bytes=fit.model_bytes, arena_bytes=fit.arena_bytes,
+                     model=model, framesize=framesize, pixformat=pixformat, fits=fits)
+
+
+def trial_run_cached(model: Path, data: bytes, arena: int) -> None:
+    """model_check.trial_run, remembered per model hash: a model that ran once runs again."""
+    from host_tools.model_budget import CACHE_DIR
+
+    mark = CACHE_DIR.parent / "trial" / f"{hashlib.sha256(data).hexdigest()}.ok"
+    if mark.is_file():
+        return
+    trial_run(model, arena)
+    try:
+        mark.parent.mkdir(parents=True, exist_ok=True)
+        mark.write_text(model.name)
+    except OSError:
+        pass
 
 
 def _noop(_step: str) -> None:
@@ -213,6 +296,7 @@ class Target(Protocol):
 
     description: str
 
+    def firmware(self) -> str | None: ...  # the camera's firmware version, None where it cannot be known
     def files(self) -> dict[str, int]: ...  # name -> size, top-level files
     def sha256(self, name: str) -> str: ...  # computed where the file lives (on the camera for a Board)
     def remove(self, name: str) -> None: ...
@@ -233,6 +317,13 @@ class BoardTarget:
         self.board = board
         machine = board.machine()
         self.description = f"{machine} via {board.description}" if machine else board.description
+
+    def firmware(self) -> str | None:
+        try:
+            value = self.board.eval("__import__('omv').version_string()")
+        except DeviceError:
+            return None
+        return value if isinstance(value, str) else None
 
     def files(self) -> dict[str, int]:
         return {e.name: e.size for e in self.board.ls("") if not e.is_dir}
@@ -267,11 +358,15 @@ class BoardTarget:
 class DriveTarget:
     """The camera's USB mass-storage drive: fsync'd writes, read back to verify, os.replace to commit."""
 
-    def __init__(self, drive: Path) -> None:
+    def __init__(self, drive: Path, firmware: str | None = None) -> None:
         if not drive.is_dir():
             raise UsageError(f"drive not found or not a folder: {drive}")
         self.drive = drive
         self.description = f"USB drive {drive}"
+        self._firmware = firmware
+
+    def firmware(self) -> str | None:
+        return self._firmware
 
     def files(self) -> dict[str, int]:
         return {p.name: p.stat().st_size for p in self.drive.iterdir() if p.is_file()}
@@ -359,12 +454,16 @@ def flash(
     """Probe, clean, check space, stage + verify, commit, restart (the order and why: module docstring).
 
     If it stops early while the camera still answers (refused, or an error the camera reported), the camera
-    is restarted all the same (when `restart`), so that the previous app runs again.
+    is restarted all the same (when `restart`), so that the previous app runs again. On Ctrl-C too, then
+    Interrupted (exit 130) says which app the camera runs now.
     """
+    stage = {"committing": False, "committed": False}
     try:
-        return _flash(target, plan, bar, on_step, restart, allow_downtime)
+        return _flash(target, plan, bar, on_step, restart, allow_downtime, stage)
+    except KeyboardInterrupt:
+        raise _interrupted(target, restart, stage) from None
     except Exception as exc:
-        alive = isinstance(exc, (RefusedError, DeviceExecError)) or (
+        alive = isinstance(exc, (RefusedError, DeviceExecError, UsageError)) or (
             isinstance(exc, OSError) and not isinstance(exc, HostToolsError))
         if restart and alive:
             try:
@@ -378,20 +477,54 @@ def flash(
         raise
 
 
+RESTART_HINT = ("start it with `host_tools stream --port PORT --restart` (or the camera's reset button, or "
+                "by unplugging it)")
+
+
+def _interrupted(target: Target, restart: bool, stage: dict[str, bool]) -> Interrupted:
+    """Ctrl-C: restart the camera on whatever app is now complete on it, and say which."""
+    if stage["committed"]:
+        app = "the new app (every file had been replaced)"
+    elif stage["committing"]:
+        app = "the new app (the camera finishes the renames it had started on its own)"
+    else:
+        app = "its previous app (nothing it reads was changed; the next flash removes the .new temporaries)"
+    if isinstance(target, DriveTarget):
+        return Interrupted(f"interrupted: {app.replace('its previous app', 'the previous app')} is on "
+                           f"{target.description}")
+    if not restart:
+        return Interrupted(f"interrupted (--no-restart): the camera holds {app}, but no app is running; "
+                           f"{RESTART_HINT}")
+    try:
+        target.restart()
+    except BaseException:  # noqa: BLE001 - a second Ctrl-C, or the link went away: say so, never hang
+        return Interrupted(f"interrupted, and the camera could not be restarted: its app is stopped; it "
+                           f"holds {app}; {RESTART_HINT}")
+    return Interrupted(f"interrupted: the camera was restarted and runs {app}")
+
+
 def _flash(
     target: Target, plan: FlashPlan, bar: ProgressBar | None, on_step: Step, restart: bool,
-    allow_downtime: bool,
+    allow_downtime: bool, stage: dict[str, bool] | None = None,
 ) -> FlashReport:
+    stage = stage if stage is not None else {}
     t0 = time.monotonic()
     names = [u.name for u in plan.uploads]
     on_step("probe")
+    version = target.firmware()
+    fit = plan.check_firmware(version or DEFAULT)
+    _check_framesize(plan, Firmware.of(version or DEFAULT))
+    notes = [] if version else [f"the camera's firmware version is unknown: checked against {DEFAULT}"]
     present = target.files()
     old = {n: present[n] for n in names if n in present}
     old_hashes = {n: target.sha256(n) for n in old}
     on_step("clean")
-    for n in names:
-        if n + TEMP_SUFFIX in present:
-            target.remove(n + TEMP_SUFFIX)
+    leftovers = [n + TEMP_SUFFIX for n in names if n + TEMP_SUFFIX in present]
+    if leftovers:
+        notes.append(f"an earlier flash was interrupted ({', '.join(leftovers)} left behind): the camera's "
+                     "app had stayed stopped since; this flash removes them and completes")
+    for n in leftovers:
+        target.remove(n)
     changed = [u for u in plan.uploads if old_hashes.get(u.name) != u.sha256]
     removed: list[str] = []
     if changed:
@@ -424,7 +557,9 @@ def _flash(
                               "the previous files are untouched")
     if changed:
         on_step("commit")
+        stage["committing"] = True
         target.commit([u.name for u in changed])
+        stage["committed"] = True
         present = target.files()
         wrong = [u.name for u in changed
                  if present.get(u.name) != len(u.data) or u.name + TEMP_SUFFIX in present]
@@ -438,4 +573,4 @@ def _flash(
     files = [FileReport(u.name, len(u.data), u.sha256, "written" if u in changed else "unchanged")
              for u in plan.uploads]
     return FlashReport(target.description, plan.board, files, sent, round(time.monotonic() - t0, 3),
-                       plan.model_bytes, plan.arena_bytes, restarted, removed)
+                       fit.model_bytes, fit.arena_bytes, restarted, removed, fit.firmware, notes)

@@ -81,19 +81,38 @@ def v2_events(
             time.sleep(idle)
 
 
-def serial_events(port, idle: float = 0.05) -> Iterator[Event]:
-    """Lines printed on a plain REPL port (a SerialPort), e.g. firmware 4.x at an ordinary baud rate."""
+PROMPT = b">>> "
+
+
+def serial_events(port, idle: float = 0.05, state: dict | None = None) -> Iterator[Event]:
+    """Lines printed on a plain REPL port (a SerialPort), e.g. firmware 4.x at an ordinary baud rate.
+
+    When the port has been quiet for a while it asks the REPL for its prompt (return, and ctrl-B to leave a
+    raw REPL an interrupted host left behind): a running script does not read its input, so a prompt
+    means no app is running (state["prompt"] becomes True)."""
+    state = state if state is not None else {}
     splitter = LineSplitter()
     last_data = time.monotonic()
+    probed = False
+    seen = b""
     while True:
         data = port.read(timeout=idle)
+        if probed and data:
+            seen = (seen + data)[-64:]
+            if PROMPT in seen:
+                state["prompt"] = True
         for line in splitter.feed(data):
-            yield TextLine(line)
+            if not line.startswith(">>>") and "raw REPL" not in line:
+                yield TextLine(line)
         now = time.monotonic()
         if data:
             last_data = now
         elif now - last_data >= IDLE_AFTER:
             last_data = now
+            if not probed:
+                probed = True
+                port.write(b"\r\x02")
+                continue
             yield Idle()
 
 
@@ -146,5 +165,6 @@ def open_live(port: str, protocol: str = "auto", frames: bool = False, frame_int
         link.reset()
         link.close()
     sp = SerialPort.open(port, REPL_BAUDRATE)
+    state: dict[str, bool] = {}
     return LiveSource(f"camera on {port} (MicroPython REPL of firmware 4.x: text only, no frames)",
-                      serial_events(sp), None, sp.close)
+                      serial_events(sp, state=state), lambda: not state.get("prompt"), sp.close)

@@ -1,9 +1,11 @@
 # config.json: validation and loading. A bad file is rejected whole, with one message per problem,
-# and the app keeps running on the last good values (defaults at boot).
+# and the app keeps running on the last good values (defaults at boot). Limits keep a hostile file from
+# hurting the camera: its size is checked before it is read (the flash filesystem is 128 KB), its nesting
+# before it is parsed, it must be UTF-8, and messages quote at most a short excerpt of a value.
 try:
     import json
 except ImportError:
-    import ujson as json
+    import ujson as json  # type: ignore[no-redef]
 
 # Frame sizes the app accepts (name -> (width, height)); all are OV7725 modes of the H7.
 FRAMESIZES = {
@@ -16,6 +18,10 @@ FRAMESIZES = {
     "B128X128": (128, 128),
 }
 PIXFORMATS = ("RGB565", "GRAYSCALE")
+MAX_BYTES = 4096  # a config is a few hundred bytes
+MAX_DEPTH = 4  # {"leds": {...}} and {"roi": [...]} nest 2 deep
+MAX_ERRORS = 10  # messages per rejected file
+EXCERPT = 40  # characters of a bad value quoted in a message
 COLORS = ("off", "red", "green", "blue", "yellow", "cyan", "magenta", "white")
 UNKNOWN = "unknown"  # the label printed when the best smoothed score is below the threshold
 MAX_SMOOTHING = 30
@@ -41,48 +47,69 @@ def _is_number(v):
     return (isinstance(v, float) or _is_int(v)) and v == v
 
 
-def validate(obj, labels):
-    """Returns (config, errors): a full config (defaults filled in) when errors is empty."""
+def excerpt(v):
+    """JSON text of v, cut to EXCERPT characters."""
+    try:
+        text = json.dumps(v)
+    except Exception:
+        text = str(v)
+    return text if len(text) <= EXCERPT else text[: EXCERPT - 3] + "..."
+
+
+def _short(text):
+    text = str(text)
+    return text if len(text) <= EXCERPT else text[: EXCERPT - 3] + "..."
+
+
+def validate(obj, labels, framesizes=None):
+    """Returns (config, errors): a full config (defaults filled in) when errors is empty.
+
+    framesizes: the frame-size names the running firmware has (None: all of FRAMESIZES)."""
     errors = []
     if not isinstance(obj, dict):
         return None, ['the file must hold a JSON object, e.g. {"threshold": 0.6}']
     cfg = defaults()
     for key in obj:
         if key not in cfg:
-            errors.append("unknown key '%s' (known keys: %s)" % (key, ", ".join(sorted(cfg))))
+            errors.append("unknown key '%s' (known keys: %s)" % (_short(key), ", ".join(sorted(cfg))))
     v = obj.get("threshold", cfg["threshold"])
     if not _is_number(v):
-        errors.append("threshold: expected a number, got %s" % json.dumps(v))
+        errors.append("threshold: expected a number, got %s" % excerpt(v))
     elif not 0.0 <= v <= 1.0:
-        errors.append("threshold: must be between 0 and 1, got %s" % json.dumps(v))
+        errors.append("threshold: must be between 0 and 1, got %s" % excerpt(v))
     else:
         cfg["threshold"] = float(v)
     v = obj.get("smoothing", cfg["smoothing"])
     if not _is_int(v):
-        errors.append("smoothing: expected a whole number of frames, got %s" % json.dumps(v))
+        errors.append("smoothing: expected a whole number of frames, got %s" % excerpt(v))
     elif not 1 <= v <= MAX_SMOOTHING:
         errors.append("smoothing: must be from 1 to %d frames, got %d" % (MAX_SMOOTHING, v))
     else:
         cfg["smoothing"] = v
     v = obj.get("stream", cfg["stream"])
     if not isinstance(v, bool):
-        errors.append("stream: expected true or false, got %s" % json.dumps(v))
+        errors.append("stream: expected true or false, got %s" % excerpt(v))
     else:
         cfg["stream"] = v
     v = obj.get("pixformat", cfg["pixformat"])
     if v not in PIXFORMATS:
-        errors.append("pixformat: expected one of %s, got %s" % (", ".join(PIXFORMATS), json.dumps(v)))
+        errors.append("pixformat: expected one of %s, got %s" % (", ".join(PIXFORMATS), excerpt(v)))
     else:
         cfg["pixformat"] = v
     v = obj.get("framesize", cfg["framesize"])
+    names = sorted(FRAMESIZES) if framesizes is None else [n for n in sorted(FRAMESIZES) if n in framesizes]
     if not isinstance(v, str) or v not in FRAMESIZES:
+        errors.append("framesize: expected one of %s, got %s" % (", ".join(names), excerpt(v)))
+    elif v not in names:
         errors.append(
-            "framesize: expected one of %s, got %s" % (", ".join(sorted(FRAMESIZES)), json.dumps(v))
+            "framesize: %s is not available on this camera's firmware (it has %s)" % (v, ", ".join(names))
         )
     else:
         cfg["framesize"] = v
     _check_roi(obj.get("roi", None), cfg, errors)
     _check_leds(obj.get("leds", None), cfg, labels, errors)
+    if len(errors) > MAX_ERRORS:
+        errors = errors[:MAX_ERRORS] + ["... and %d more problems" % (len(errors) - MAX_ERRORS)]
     return cfg, errors
 
 
@@ -90,13 +117,13 @@ def _check_roi(v, cfg, errors):
     if v is None:
         return
     if not isinstance(v, list) or len(v) != 4 or not all(_is_int(n) for n in v):
-        errors.append("roi: expected [x, y, w, h] (4 whole numbers) or null, got %s" % json.dumps(v))
+        errors.append("roi: expected [x, y, w, h] (4 whole numbers) or null, got %s" % excerpt(v))
         return
     x, y, w, h = v
     fw, fh = FRAMESIZES[cfg["framesize"]]
     if x < 0 or y < 0 or w < 1 or h < 1 or x + w > fw or y + h > fh:
         errors.append(
-            "roi: %s is not inside the %s frame (%dx%d)" % (json.dumps(v), cfg["framesize"], fw, fh)
+            "roi: %s is not inside the %s frame (%dx%d)" % (excerpt(v), cfg["framesize"], fw, fh)
         )
         return
     cfg["roi"] = (x, y, w, h)
@@ -106,7 +133,7 @@ def _check_leds(v, cfg, labels, errors):
     if v is None:
         return
     if not isinstance(v, dict):
-        errors.append("leds: expected an object {label: color}, got %s" % json.dumps(v))
+        errors.append("leds: expected an object {label: color}, got %s" % excerpt(v))
         return
     known = list(labels) + [UNKNOWN]
     leds = {}
@@ -116,7 +143,7 @@ def _check_leds(v, cfg, labels, errors):
     for label in v:
         color = v[label]
         if label not in known:
-            errors.append("leds: unknown label '%s' (labels: %s)" % (label, ", ".join(known)))
+            errors.append("leds: unknown label '%s' (labels: %s)" % (_short(label), ", ".join(known)))
             bad = True
         elif color not in COLORS:
             errors.append(
@@ -129,10 +156,44 @@ def _check_leds(v, cfg, labels, errors):
         cfg["leds"] = leds
 
 
-def parse(text, labels):
-    """Returns (config, errors) for the text of a config.json."""
+def nesting(text):
+    """How deep [ and { nest in JSON text (outside strings): checked before parsing, which recurses."""
+    depth = deepest = 0
+    in_str = escaped = False
+    for ch in text:
+        if in_str:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def parse(data, labels, framesizes=None):
+    """Returns (config, errors) for the contents of a config.json (bytes, or text already decoded)."""
+    if len(data) > MAX_BYTES:
+        return None, ["%d bytes is too big for a config (the limit is %d)" % (len(data), MAX_BYTES)]
+    if isinstance(data, (bytes, bytearray)):
+        try:
+            text = bytes(data).decode("utf-8")
+        except (UnicodeError, ValueError):
+            return None, ["not UTF-8 text (save the file as UTF-8)"]
+    else:
+        text = data
+    if nesting(text) > MAX_DEPTH:
+        return None, ["nested deeper than %d levels (a config nests 2)" % MAX_DEPTH]
     try:
         obj = json.loads(text)
     except ValueError as exc:
-        return None, ["not valid JSON (%s)" % exc]
-    return validate(obj, labels)
+        return None, ["not valid JSON (%s)" % _short(exc)]
+    return validate(obj, labels, framesizes)

@@ -8,7 +8,7 @@ import time
 try:
     import json
 except ImportError:
-    import ujson as json
+    import ujson as json  # type: ignore[no-redef]
 
 import cam
 import config
@@ -22,8 +22,15 @@ CONFIG = "config.json"
 
 
 def read_labels(path):
-    with open(path) as f:
-        return [line.strip() for line in f.read().split("\n") if line.strip()]
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        text = data.decode("utf-8")
+    except (UnicodeError, ValueError):
+        text = None
+    if text is None:
+        raise ValueError("%s is not UTF-8 text" % path)
+    return [line.strip() for line in text.split("\n") if line.strip()]
 
 
 def config_signature():
@@ -43,13 +50,19 @@ def load_config(current, labels, sig):
         else:
             print("config: %s removed, using defaults" % CONFIG)
         return config.defaults()
-    try:
-        with open(CONFIG) as f:
-            text = f.read()
-    except OSError as exc:
-        print("config: %s: cannot read (%s), keeping the %s" % (CONFIG, exc, fallback))
-        return current or config.defaults()
-    cfg, errors = config.parse(text, labels)
+    cfg = None
+    if sig[0] > config.MAX_BYTES:  # checked before reading: the file could be most of the filesystem
+        errors = ["%d bytes is too big for a config (the limit is %d)" % (sig[0], config.MAX_BYTES)]
+    else:
+        try:
+            with open(CONFIG, "rb") as f:
+                data = f.read(config.MAX_BYTES + 1)
+        except OSError as exc:
+            print("config: %s: cannot read (%s), keeping the %s" % (CONFIG, exc, fallback))
+            return current or config.defaults()
+        errors = None
+    if errors is None:
+        cfg, errors = config.parse(data, labels, cam.available_framesizes(config.FRAMESIZES))
     if errors:
         for e in errors:
             print("config: %s: %s" % (CONFIG, e))

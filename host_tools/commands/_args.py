@@ -19,8 +19,9 @@ import socket
 
 from host_tools.errors import UsageError
 from host_tools.model_budget import BOARDS
+from host_tools.openmv_firmware import EMULATED, parse_version
 
-FIRMWARES = ("4.5.5", "4.6.0", "5.0.0")  # emulated OpenMV firmwares: legacy `tf`; `ml`; `csi` + Protocol V2
+FIRMWARES = EMULATED  # the OpenMV firmwares the emulator and the memory model know
 
 
 def add_serial_port(p, required: bool = True) -> None:
@@ -56,9 +57,15 @@ def check_board(board: str) -> None:
         raise UsageError(f"unknown board {board!r}; choose one of: {', '.join(BOARDS)}")
 
 
-def check_firmware(firmware: str) -> None:
-    if firmware not in FIRMWARES:
+def check_firmware(firmware: str) -> str:
+    """The version in its canonical spelling ('5.0' -> '5.0.0'); UsageError unless it is one we model."""
+    try:
+        name = ".".join(str(v) for v in parse_version(firmware))
+    except ValueError:
+        name = firmware
+    if name not in FIRMWARES:
         raise UsageError(f"unknown firmware version {firmware!r}; choose one of: {', '.join(FIRMWARES)}")
+    return name
 
 
 def check_tcp_port(option: str, port: int) -> None:
@@ -85,7 +92,7 @@ def check(args: argparse.Namespace) -> None:
     if getattr(args, "board", None) is not None:
         check_board(args.board)
     if getattr(args, "firmware", None) is not None:
-        check_firmware(args.firmware)
+        args.firmware = check_firmware(args.firmware)
     for option in ("tcp_port", "http_port"):
         if getattr(args, option, None) is not None:
             check_tcp_port("--" + option.replace("_", "-"), getattr(args, option))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from host_tools.commands import _args
@@ -10,10 +11,13 @@ from host_tools.paths import MASKS_MODEL, OPENMV_APP_DIR
 
 HELP = """\
 Uploads openmv_app/*.py, the model (as model.tflite), its labels (the model's sibling .txt, as model.txt) and
-the config (as config.json). Checked on the host before anything is sent: the model fits the board (file in
-the flash filesystem, file + tensor arena in the heap), labels, config JSON. Each file is written under a
-temporary name, verified by a SHA-256 computed on the camera, then renamed into place with main.py last, so an
-interruption leaves the previous app runnable. The camera then restarts and runs main.py.
+the config (as config.json). Checked on the host before anything is sent: the config (the app's own rules),
+the model's input (one int8/uint8 image input matching the config's pixel format), one inference in
+TensorFlow Lite Micro (a model that crashes it is refused), the model against the board's memory on the
+camera's firmware (file in the FAT filesystem, file + tensor arena in the heap blocks), the labels. Each file
+is written under a temporary name, verified by a SHA-256 computed on the camera, then renamed into place with
+main.py last, so an interruption leaves the previous app runnable; on Ctrl-C the camera is restarted on the
+app it holds and flash says which (exit 130). The camera then restarts and runs main.py.
 """
 
 
@@ -33,6 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="if the new files do not fit beside the old ones, delete the old copies first "
                         "(the app is not runnable until the flash completes)")
     p.add_argument("--no-restart", action="store_true", help="do not restart the camera afterwards")
+    _args.add_firmware(p, "the camera's firmware version for the memory check (default: asked from the "
+                       "camera; with --drive, 5.0.0)")
     _args.add_json(p, "print a JSON summary on stdout")
     p.set_defaults(func=run)
 
@@ -43,9 +49,10 @@ def run(args: argparse.Namespace) -> int:
     from host_tools.flash import BoardTarget, DriveTarget, flash, plan_flash
     from host_tools.progress import ProgressBar
 
-    plan = plan_flash(args.model, args.config, args.board, args.app)  # refuses before touching the camera
+    # refuses before touching the camera
+    plan = plan_flash(args.model, args.config, args.board, args.app, args.firmware)
     if args.drive is not None:
-        target = DriveTarget(args.drive)
+        target = DriveTarget(args.drive, args.firmware)
         closer = None
     else:
         board = open_board(args.port, args.protocol)
@@ -57,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
         bar.close()
         if closer is not None:
             closer.close()
+    for note in report.notes:
+        print(f"host_tools: note: {note}", file=sys.stderr)
     if args.json:
         print(report.to_json())
     else:
@@ -65,6 +74,10 @@ def run(args: argparse.Namespace) -> int:
         if report.removed_first:
             print(f"deleted first to make room: {', '.join(report.removed_first)}")
         where = "restarted, main.py is running" if report.restarted else "not restarted"
-        print(f"flashed {report.target} ({report.board}): {report.bytes_sent} B sent and verified in "
-              f"{report.seconds:.1f} s; model {report.model_bytes} B + arena {report.arena_bytes} B; {where}")
+        if not report.restarted and args.drive is None:
+            where = (f"not restarted: main.py is not running; start it with `host_tools stream --port "
+                     f"{args.port} --restart` or the camera's reset button")
+        print(f"flashed {report.target} ({report.board}, firmware {report.firmware}): {report.bytes_sent} B "
+              f"sent and verified in {report.seconds:.1f} s; model {report.model_bytes} B + arena "
+              f"{report.arena_bytes} B; {where}")
     return 0

@@ -50,8 +50,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fs", type=Path,
                    help="camera filesystem folder, kept between runs (default: a fresh one per run)")
     _args.add_firmware(
-        p, "emulated firmware: 4.6.0 (default; `ml` + `sensor`), 5.0.0 (default with --pty; adds `csi`, "
-        "speaks Protocol V2), 4.5.5 (legacy `tf`, no `ml`)")
+        p, "emulated firmware: 5.0.0 (default; `ml`, `csi.CSI`, Protocol V2 with --pty), 4.8.0, 4.7.0, "
+        "4.6.0 (MicroPython REPL with --pty), 4.5.5 (legacy `tf`, no `ml`); what differs: README")
     p.add_argument("--loop", action="store_true", help="replay the frames forever (default with --pty)")
     p.add_argument(
         "--pty",
@@ -167,11 +167,12 @@ def live_line(r: dict, leds: dict[str, bool]) -> str:
 def run(args: argparse.Namespace) -> int:
     from contextlib import ExitStack
 
+    from host_tools.openmv_firmware import DEFAULT
     from host_tools.sim.openmv.fs_lock import FsLock
 
     _check_args(args)
     if args.firmware is None:
-        args.firmware = "5.0.0" if args.pty else "4.6.0"
+        args.firmware = DEFAULT
     with ExitStack() as stack:
         fs_root = _fs_root(args, stack)
         stack.enter_context(FsLock(fs_root))
@@ -180,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, fs_root: Path) -> int:
-    from host_tools.sim.openmv.camera import EmulatedCamera, MachineReset, SimOptions
+    from host_tools.sim.openmv.camera import EmulatedCamera, HardFault, MachineReset, SimOptions
     from host_tools.sim.openmv.install import install
 
     opts = SimOptions(
@@ -223,6 +224,12 @@ def _run(args: argparse.Namespace, fs_root: Path) -> int:
                 break
             except MachineReset:
                 console.info("camera: machine.reset(), rebooting")
+            except HardFault as fault:
+                raise HostToolsError(
+                    f"the emulated camera hard-faulted after {sink.frames} frames ({fault}); a camera would "
+                    "reset and fault again at every boot: flash another model (a script stopped at boot "
+                    "recovers a camera)"
+                ) from None
     finally:
         signal.signal(signal.SIGINT, previous)
         sink.flush()
@@ -261,5 +268,5 @@ def _serve_pty(camera, banner: str, fs_root: Path) -> int:
     console.info(banner)
     console.detail(f"camera filesystem: {fs_root}")
     # Firmware 5 speaks Protocol V2; 4.x offers the MicroPython REPL on its serial port.
-    protocol = "v2" if camera.state.firmware >= (5, 0, 0) else "repl"
+    protocol = camera.state.fw.protocol
     return int(serve_pty(camera, lambda path: print(path, flush=True), protocol=protocol) or 0)

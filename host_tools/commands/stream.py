@@ -37,11 +37,13 @@ def run(args: argparse.Namespace) -> int:
         for ev in src.events:
             if isinstance(ev, Idle):
                 if src.running is not None and not src.running():
+                    msg = ("no app is running on the camera: it ended, or it was stopped (by an interrupted "
+                           f"flash, for one); start it again with `host_tools stream --port {args.port} "
+                           "--restart` (or the camera's reset button)")
                     if seen:
-                        console.info("the app on the camera has stopped")
+                        console.info(msg)
                         return 0
-                    raise HostToolsError("no app is running on the camera (it ended or was stopped; "
-                                         "--restart starts main.py again)")
+                    raise HostToolsError(msg)
                 continue
             if not isinstance(ev, TextLine):
                 continue

@@ -8,7 +8,7 @@ SYNC_WORD = 0xD5AA  # little-endian on the wire: aa d5
 SYNC_BYTES = b"\xaa\xd5"
 HEADER_SIZE = 10  # sync(2) seq(1) chan(1) flags(1) opcode(1) length(2) crc16(2)
 CRC32_SIZE = 4
-MIN_PAYLOAD = 52  # what both sides use until SET_CAPS agrees on more (64 - 10 - 2)
+MIN_PAYLOAD = 50  # OMV_PROTOCOL_MIN_PAYLOAD_SIZE: a host's packets stay this small until SET_CAPS
 H7_BUFFER_SIZE = 512  # the OpenMV H7's protocol buffer
 H7_MAX_PAYLOAD = H7_BUFFER_SIZE - HEADER_SIZE - CRC32_SIZE  # 498
 

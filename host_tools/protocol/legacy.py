@@ -17,6 +17,7 @@ from host_tools.transport.serial_port import REPL_BAUDRATE, SerialPort
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n>"
 CHUNK = 256  # bytes per write while sending a script (the board's USB buffer is small)
 FILE_CHUNK = 1024  # file bytes per script in put_file
+ACCEPT_ATTEMPTS = 3  # sends of one script when the camera does not answer OK (it reset meanwhile)
 
 
 class ScriptError(DeviceError):
@@ -60,12 +61,19 @@ class RawRepl:
         if console.debugging():
             first = source.strip().splitlines()[0][:80] if source.strip() else ""
             console.trace(f"REPL > exec {len(data)} B: {first!r}")
-        for i in range(0, len(data), CHUNK):
-            self.port.write(data[i : i + CHUNK])
-        self.port.write(b"\x04")
-        ok = self._read_until(b"OK", 2.0)
-        if not ok.endswith(b"OK"):
-            raise DeviceError(f"camera on {self.port.path} did not accept the script (got {ok[-60:]!r})")
+        for attempt in range(ACCEPT_ATTEMPTS):
+            for i in range(0, len(data), CHUNK):
+                self.port.write(data[i : i + CHUNK])
+            self.port.write(b"\x04")
+            ok = self._read_until(b"OK", 2.0)
+            if ok.endswith(b"OK"):
+                break
+            # No "OK": the script never started. A camera that reset meanwhile (a hard fault, a watchdog)
+            # boots into the friendly REPL and runs main.py: stop it, enter the raw REPL again, resend.
+            if attempt + 1 == ACCEPT_ATTEMPTS:
+                raise DeviceError(f"camera on {self.port.path} did not accept the script (got {ok[-60:]!r})")
+            console.trace(f"REPL: no OK (got {ok[-60:]!r}); entering the raw REPL again")
+            self.enter(2.0)
         out = self._read_until(b"\x04", timeout)
         err = self._read_until(b"\x04", timeout)
         prompt = self._read_until(b">", timeout)

@@ -74,6 +74,10 @@ class Parser:
 
     max_payload: int = 0xFFFF
     stats: ParserStats = field(default_factory=ParserStats)
+    # Packets whose header was valid but that were dropped: ("overflow" | "checksum", header-only packet).
+    # A device answers them with a NAK; a host ignores them (keep_rejects False).
+    keep_rejects: bool = False
+    rejects: list[tuple[str, Packet]] = field(default_factory=list)
     _buf: bytearray = field(default_factory=bytearray)
 
     @property
@@ -121,8 +125,11 @@ class Parser:
                 break
             _, seq, chan, flags, opcode, length = _HDR.unpack_from(buf, pos)
             (hcrc,) = _U16.unpack_from(buf, pos + 8)
-            if length > self.max_payload or crc16(buf[pos : pos + 8]) != hcrc:
+            header_ok = crc16(buf[pos : pos + 8]) == hcrc
+            if length > self.max_payload or not header_ok:
                 self.stats.header_errors += 1
+                if header_ok and self.keep_rejects:
+                    self.rejects.append(("overflow", Packet(seq, chan, flags, opcode)))
                 pos += 1
                 continue
             size = HEADER_SIZE + length + (CRC32_SIZE if length else 0)  # packet_size(), inlined
@@ -134,6 +141,8 @@ class Parser:
                 (pcrc,) = _U32.unpack_from(buf, pos + HEADER_SIZE + length)
                 if crc32(payload) != pcrc:
                     self.stats.payload_errors += 1
+                    if self.keep_rejects:
+                        self.rejects.append(("checksum", Packet(seq, chan, flags, opcode)))
                     pos += 1
                     continue
             out.append(Packet(seq, chan, flags, opcode, payload))

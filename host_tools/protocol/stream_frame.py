@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from host_tools import rgb565
 from host_tools.errors import DeviceError
 from host_tools.protocol.constants import (
     PIXFORMAT_GRAYSCALE,
@@ -50,7 +51,7 @@ class StreamFrame:
             g = np.frombuffer(self.data, np.uint8).reshape(h, w)
             return np.repeat(g[:, :, None], 3, axis=2)
         if self.pixformat == PIXFORMAT_RGB565 and len(self.data) == w * h * 2:
-            return rgb565_to_rgb(self.data, w, h)
+            return rgb565.decode(self.data, w, h)
         raise DeviceError(f"camera sent a {self.format_name} frame of {len(self.data)} bytes for {w}x{h}")
 
     def to_jpeg(self, quality: int = 90) -> bytes:
@@ -61,13 +62,6 @@ class StreamFrame:
         out = io.BytesIO()
         Image.fromarray(self.to_rgb()).save(out, "JPEG", quality=quality)
         return out.getvalue()
-
-
-def rgb565_to_rgb(data: bytes, w: int, h: int) -> np.ndarray:
-    """Little-endian RGB565 pixels -> HxWx3 uint8 (channels scaled to 0..255, rounded)."""
-    v = np.frombuffer(data, "<u2", w * h).reshape(h, w).astype(np.uint32)
-    r, g, b = (v >> 11) & 0x1F, (v >> 5) & 0x3F, v & 0x1F
-    return np.stack([(r * 255 + 15) // 31, (g * 255 + 31) // 63, (b * 255 + 15) // 31], 2).astype(np.uint8)
 
 
 def pack_frame(width: int, height: int, pixformat: int, data: bytes) -> bytes:

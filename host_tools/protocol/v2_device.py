@@ -2,8 +2,13 @@
 
 Channels are plain objects with any of: size(), read(offset, size), readp(offset, size), write(offset, data),
 ioctl(cmd, arg_bytes) -> int (0 = ok), lock() -> bool, unlock(), poll() -> bool, shape() -> tuple, and the
-attributes `name` and `flags`. A request is answered on channel 0 with the request's opcode: a bare ACK
+attributes `name` and `flags`. A request is answered on the request's channel with its opcode: a bare ACK
 for success, a NAK carrying a 2-byte status, or data (fragmented at the agreed max payload).
+
+As the firmware's omv_protocol.c: it boots (and returns on SYNC) with CRC, sequence numbers, ACKs and
+events on and its full payload size; SET_CAPS is answered with a bare ACK before the new caps apply; a
+packet whose header is valid but whose payload CRC is wrong is NAKed CHECKSUM, one longer than the max
+payload OVERFLOW, one out of sequence SEQUENCE; protocol and system requests must come on channel 0.
 """
 
 from __future__ import annotations
@@ -53,7 +58,7 @@ class V2Device:
     on_sync: Callable[[], None] | None = None  # e.g. drop stale answers a previous host left unread
     max_payload: int = H7_MAX_PAYLOAD  # the buffer limit of the board being emulated
     seq: int = 0
-    caps_flags: int = CapFlag.CRC | CapFlag.SEQ
+    caps_flags: int = CapFlag.CRC | CapFlag.SEQ | CapFlag.ACK | CapFlag.EVENTS
     caps_payload: int = H7_MAX_PAYLOAD
     stats: DeviceStats = field(default_factory=DeviceStats)
     _parser: Parser = field(default_factory=Parser)
@@ -63,14 +68,22 @@ class V2Device:
 
     def __post_init__(self) -> None:
         self._parser.max_payload = self.max_payload
+        self._parser.keep_rejects = True
         self._sent: list[Packet] = []
+        self._channel_of_request = 0
+        self.caps_payload = self.max_payload
 
     def reboot(self) -> None:
         """Protocol state after a reset: sequence 0, default caps, nothing pending."""
         self.seq, self._last = 0, None
-        self.caps_flags, self.caps_payload = CapFlag.CRC | CapFlag.SEQ, self.max_payload
+        self._default_caps()
         self._parser.reset()
         self._backlog.clear()
+
+    def _default_caps(self) -> None:
+        self.caps_flags = CapFlag.CRC | CapFlag.SEQ | CapFlag.ACK | CapFlag.EVENTS
+        self.caps_payload = self.max_payload
+        self._parser.max_payload = self.max_payload
 
     def step(self, timeout: float = 0.1) -> None:
         """Read what the host sent (waiting up to timeout) and answer every complete request."""
@@ -81,21 +94,38 @@ class V2Device:
             # The line went quiet in the middle of a packet (the firmware's DATA-state timeout): give up
             # on it so that it cannot swallow the host's retransmissions.
             self._backlog += self._parser.drain()
-        while self._backlog:
-            pkt = self._backlog.pop(0)
+        while True:
             try:
-                self._handle(pkt)
+                self._answer_rejects()
+                while self._backlog:
+                    self._handle(self._backlog.pop(0))
+                return
             except LinkDown:
                 self.stats.transport += 1
-                self._backlog.clear()
+                # Abandon the answer; a SYNC that arrived meanwhile is still handled (the firmware does).
+                self._backlog = [p for p in self._backlog if _is_sync(p)][-1:]
+                if not self._backlog:
+                    return
+
+    def _answer_rejects(self) -> None:
+        """NAK what the parser dropped with a valid header: a bad payload CRC, a payload over the max."""
+        while self._parser.rejects:
+            kind, pkt = self._parser.rejects.pop(0)
+            if pkt.flags & (Flag.ACK | Flag.NAK | Flag.EVENT):
+                continue
+            if kind == "checksum":
+                self.stats.checksum += 1
+            self._channel_of_request = pkt.channel
+            self._status(pkt.opcode, Status.CHECKSUM if kind == "checksum" else Status.OVERFLOW)
 
     def send_event(self, channel: int, event: int) -> bool:
         """Asynchronous event (only when the host enabled events); never blocks the caller for long."""
         if not self.caps_flags & CapFlag.EVENTS:
             return False
         op = Op.SYS_EVENT if channel == 0 else Op.CHANNEL_EVENT
+        flags = Flag.EVENT | (Flag.ACK_REQ if self.caps_flags & CapFlag.ACK else 0)
         try:
-            self._send(Packet(self.seq, channel, Flag.EVENT, op, struct.pack("<H", event & 0xFFFF)))
+            self._send(Packet(self.seq, channel, flags, op, struct.pack("<H", event & 0xFFFF)))
         except LinkDown:
             return False
         self.stats.events += 1
@@ -106,7 +136,9 @@ class V2Device:
         if pkt.flags & (Flag.ACK | Flag.NAK | Flag.EVENT):
             return  # a late ACK or an event echo: nothing to answer
         self.stats.received += 1
-        if self.caps_flags & CapFlag.SEQ and pkt.seq != self.seq and pkt.opcode != Op.SYNC:
+        self._channel_of_request = pkt.channel
+        if self.caps_flags & CapFlag.SEQ and pkt.seq != self.seq and pkt.opcode not in (
+                Op.SYNC, Op.SYS_EVENT, Op.CHANNEL_EVENT):
             last = self._last
             if pkt.has(Flag.RTX) and last and last[0] == pkt.seq and last[1] == pkt.opcode:
                 # Our answer was lost: send it again (same numbers, RTX set) instead of redoing the request.
@@ -120,7 +152,9 @@ class V2Device:
         start_seq = self.seq
         self._sent = []
         handler = _HANDLERS.get(pkt.opcode)
-        if handler is None:
+        if pkt.channel != 0 and pkt.opcode <= Op.SYS_EVENT:  # protocol/system requests come on channel 0
+            self._status(pkt.opcode, Status.INVALID)
+        elif handler is None:
             self._status(pkt.opcode, Status.INVALID)
         else:
             handler(self, pkt)
@@ -137,8 +171,9 @@ class V2Device:
 
     def _emit(self, opcode: int, flags: int, payload: bytes = b"") -> None:
         """One packet of an answer, with ACK_REQ and retransmission when the host asked for ACKs."""
-        want_ack = bool(self.caps_flags & CapFlag.ACK) and not flags & (Flag.ACK | Flag.NAK)
-        pkt = Packet(self.seq, 0, flags | (Flag.ACK_REQ if want_ack else 0), opcode, payload)
+        want_ack = bool(self.caps_flags & CapFlag.ACK)  # the firmware asks even for its ACK/NAK packets
+        flags |= Flag.ACK_REQ if want_ack else 0
+        pkt = Packet(self.seq, self._channel_of_request, flags, opcode, payload)
         self._send(pkt)
         if want_ack:
             self._wait_ack(pkt)
@@ -156,6 +191,9 @@ class V2Device:
                 for got in self._parser.feed(data) if data else []:
                     if got.has(Flag.ACK) and got.seq == pkt.seq:
                         acked = True
+                    elif _is_sync(got):  # a host starting over: drop this answer and resynchronise
+                        self._backlog.append(got)
+                        raise LinkDown("SYNC while waiting for an ACK")
                     elif not got.flags & (Flag.ACK | Flag.NAK):
                         self._backlog.append(got)  # the host's next request, read with the ACK
                 if acked:
@@ -183,8 +221,10 @@ class V2Device:
     def _op_sync(self, pkt: Packet) -> None:
         if self.on_sync:
             self.on_sync()
-        self._status(pkt.opcode, Status.SUCCESS)
         self.seq, self._last = 0, None
+        self._default_caps()  # omv_protocol_reset(): the boot caps again (ACK on) before the answer
+        self._status(pkt.opcode, Status.SUCCESS)
+        self.seq = 0
         for ch in self.channels.values():  # the firmware drops held locks on resync
             if getattr(ch, "locked", False) and hasattr(ch, "unlock"):
                 ch.unlock()
@@ -193,13 +233,14 @@ class V2Device:
         self._data(pkt.opcode, struct.pack("<IH10x", self.caps_flags, self.max_payload))
 
     def _op_set_caps(self, pkt: Packet) -> None:
-        if len(pkt.payload) < 6:
+        if len(pkt.payload) != 16:
             return self._status(pkt.opcode, Status.INVALID)
         flags, payload = struct.unpack_from("<IH", pkt.payload)
         if not MIN_PAYLOAD <= payload <= self.max_payload:
             return self._status(pkt.opcode, Status.INVALID)
-        self._data(pkt.opcode, struct.pack("<IH10x", flags, payload))  # echo, then switch
+        self._status(pkt.opcode, Status.SUCCESS)  # a bare ACK under the old caps, then switch
         self.caps_flags, self.caps_payload = flags & 0xF, payload
+        self._parser.max_payload = payload  # longer requests are NAKed OVERFLOW from now on
 
     def _op_stats(self, pkt: Packet) -> None:
         s = self.stats
@@ -284,6 +325,10 @@ class V2Device:
         (cmd,) = struct.unpack_from("<I", pkt.payload)
         result = _safe(lambda: ch.ioctl(cmd, pkt.payload[4:]), -1)
         self._status(pkt.opcode, Status.SUCCESS if not result else Status.FAILED)
+
+
+def _is_sync(pkt: Packet) -> bool:
+    return pkt.opcode == Op.SYNC and pkt.channel == 0 and not pkt.flags & (Flag.ACK | Flag.NAK | Flag.EVENT)
 
 
 def _safe(fn: Callable[[], object], default: object) -> object:

@@ -157,7 +157,14 @@ class V2Client:
         return dict(zip(names, struct.unpack_from("<8I", self._pad(self._call(Op.STATS), 32)), strict=True))
 
     def reset(self, timeout: float = 10.0) -> None:
-        """Restart the camera (main.py runs again) and reconnect."""
+        """Restart the camera (main.py runs again) and reconnect.
+
+        A SYNC first: after an interrupted request the two sides' sequence numbers may differ, and the
+        camera would refuse a RESET with the wrong one (SEQUENCE) instead of restarting."""
+        try:
+            self.link.sync(1.0)
+        except DeviceError:
+            pass  # no answer: send the RESET all the same
         self.link.send_only(Op.RESET)
         time.sleep(0.3)
         deadline = time.monotonic() + timeout

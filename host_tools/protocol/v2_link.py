@@ -132,6 +132,8 @@ class V2Link:
 
     def _accept(self, pkt: Packet, opcode: int, frags: bytearray, any_seq: bool) -> object:
         if pkt.has(Flag.EVENT):
+            if pkt.has(Flag.ACK_REQ):  # a camera with ACKs on (as it boots) waits for this
+                self.send(Packet(pkt.seq, pkt.channel, Flag.ACK, pkt.opcode))
             if self.on_event:
                 self.on_event(pkt)
             return None

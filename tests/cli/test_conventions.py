@@ -33,7 +33,8 @@ def test_board_is_checked_the_same_way_in_every_command(argv, capsys):
 
 def test_firmware_is_checked_against_the_emulated_versions(capsys):
     assert main(["sim", "openmv", "--frames", str(FRAMES), "--firmware", "4.9"]) == 2
-    assert "unknown firmware version '4.9'; choose one of: 4.5.5, 4.6.0, 5.0.0" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "unknown firmware version '4.9'; choose one of: 4.5.5, 4.6.0, 4.7.0, 4.8.0, 5.0.0" in err
 
 
 @pytest.mark.parametrize("command", [["flash"], ["stream"], ["watch"]])

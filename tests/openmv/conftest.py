@@ -55,7 +55,7 @@ def _run_app(
     fs: Path,
     frames: Path,
     model: Path,
-    config: dict | str | None = None,
+    config: dict | str | bytes | None = None,
     *,
     firmware: str = "4.6.0",
     board: str = "h7",
@@ -67,7 +67,10 @@ def _run_app(
     cfg_path = None
     if config is not None:
         cfg_path = fs.parent / f"{fs.name}-config.json"
-        cfg_path.write_text(config if isinstance(config, str) else json.dumps(config))
+        if isinstance(config, bytes):
+            cfg_path.write_bytes(config)  # e.g. a file in another encoding
+        else:
+            cfg_path.write_text(config if isinstance(config, str) else json.dumps(config))
     install(fs, model, cfg_path, BOARDS[board].fs_bytes)
     chunks: list[str] = []
     pending = [""]

@@ -149,3 +149,45 @@ def test_pty_prints_the_port_first_and_stops_on_sigint(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def _png_claiming(path, w: int, h: int) -> None:
+    """A tiny PNG whose header claims w x h pixels (a decompression bomb's signature)."""
+    import io
+    import struct
+    import zlib
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (1, 1)).save(buf, "PNG")
+    data = bytearray(buf.getvalue())
+    struct.pack_into(">II", data, 16, w, h)  # IHDR width, height
+    struct.pack_into(">I", data, 29, zlib.crc32(bytes(data[12:29])))  # IHDR CRC
+    path.write_bytes(bytes(data))
+
+
+def test_corrupt_images_and_bombs_are_skipped_naming_the_file(tmp_path, masks_model, mask_frames):
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    good = sorted(mask_frames.iterdir())[:2]
+    (frames / "000.jpg").write_bytes(good[0].read_bytes())
+    (frames / "001_corrupt.jpg").write_bytes(good[1].read_bytes()[:300])  # truncated JPEG
+    (frames / "002_text.png").write_text("not an image at all")
+    _png_claiming(frames / "003_bomb.png", 100_000, 100_000)
+    (frames / "004.jpg").write_bytes(good[1].read_bytes())
+    proc = _sim("--frames", str(frames), "--fps", "100", "--json", "--fs", str(tmp_path / "fs"),
+                "--model", str(masks_model))
+    assert proc.returncode == 0, proc.stderr
+    assert len(proc.stdout.splitlines()) == 2  # the two readable frames
+    for name in ("001_corrupt.jpg", "002_text.png", "003_bomb.png"):
+        assert f"skipped {frames / name}" in proc.stderr, proc.stderr
+    assert "decompression bomb" in proc.stderr and "Traceback" not in proc.stderr
+    # A folder with no readable image at all ends the replay, even with --loop (never spins), and the run
+    # fails: nothing was classified.
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "a.jpg").write_text("nope")
+    proc = _sim("--frames", str(bad), "--loop", "--fs", str(tmp_path / "fs2"), "--model", str(masks_model))
+    assert proc.returncode == 1 and "skipped" in proc.stderr, proc.stderr
+    assert "no frame was classified" in proc.stderr

@@ -93,3 +93,50 @@ def test_shipped_config_is_valid_and_spells_out_the_defaults(config_mod):
     cfg, errors = config_mod.parse((OPENMV_APP_DIR / "config.json").read_text(), LABELS)
     assert errors == []
     assert cfg == config_mod.defaults()
+
+
+@pytest.mark.parametrize("data,expected", [
+    ('{"leds": {"good": "vert"}}'.encode("latin-1") + b"\xe9", "not UTF-8 text"),
+    (b'{"threshold": 0.5, "x": "' + b"y" * 5000 + b'"}', "5027 bytes is too big for a config (the limit is"),
+    (b"[" * 2000 + b"]" * 2000, "nested deeper than 4 levels"),
+    (b'{"leds": {"a": {"b": {"c": {"d": 1}}}}}', "nested deeper than 4 levels"),
+])
+def test_hostile_files_are_refused_before_parsing(config_mod, data, expected):
+    cfg, errors = config_mod.parse(data, LABELS)
+    assert cfg is None and errors and expected in errors[0], errors
+
+
+def test_messages_quote_only_an_excerpt(config_mod):
+    cfg, errors = config_mod.parse(json.dumps({"threshold": "9" * 3000, "k" * 200: 1}), LABELS)
+    assert errors and all(len(e) < 200 for e in errors), errors
+    many = json.dumps({f"k{i}": i for i in range(200)})
+    cfg, errors = config_mod.parse(many, LABELS)
+    assert len(errors) == config_mod.MAX_ERRORS + 1 and errors[-1].startswith("... and 190 more")
+
+
+def test_latin1_and_huge_configs_keep_the_last_good_one(tmp_path, masks_model, mask_frames, run_app):
+    """At boot a Latin-1 file leaves the defaults; on reload a 1 MB and a deep file leave the last good."""
+    fs = tmp_path / "fs"
+
+    def on_line(line: str, camera) -> None:
+        if line.startswith("{"):
+            n = json.loads(line)["frame"]
+            if n == 1:
+                (fs / "config.json").write_text('{"threshold": 0.0, "smoothing": 1}')
+            elif n == 2:
+                (fs / "config.json").write_bytes(b'{"threshold": 1.0, "x": "' + b"z" * 1_000_000 + b'"}')
+            elif n == 3:
+                (fs / "config.json").write_bytes(b"[" * 3000)  # small, but nested 3000 deep
+            elif n == 4:
+                (fs / "config.json").write_bytes('{"leds": {"good": "grün"}}'.encode("latin-1"))
+
+    # an H7 Plus: the 1 MB file does not fit the H7's filesystem at all
+    run = run_app(fs, mask_frames, masks_model, '{"smoothing": 2, "leds": {"good": "ø"}}'.encode("latin-1"),
+                  on_line=on_line, board="h7plus")
+    text = "\n".join(run.other_lines)
+    assert run.camera.end_reason == "frames", run.output
+    assert "config: config.json rejected, running on the defaults" in run.other_lines  # boot: Latin-1
+    assert "not UTF-8 text" in text and "too big for a config" in text and "nested deeper than" in text
+    assert text.count("rejected, running on the last good config") == 3
+    assert all(r["label"] != "unknown" for r in run.results)  # threshold 0 from frame 2 on stayed in force
+    assert max(len(ln) for ln in run.other_lines) < 300  # no line quotes the huge file

@@ -42,13 +42,15 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., PtyServer]]:
     servers: list[PtyServer] = []
 
     def start(*, main: str | None = MAIN_PY.format(fmt="RGB565"), protocol: str = "v2", fps: float = 30.0,
-              **kwargs) -> PtyServer:
+              firmware: str | None = None, **kwargs) -> PtyServer:
         root = tmp_path / f"fs{len(servers)}"
         root.mkdir()
         if main:
             (root / "main.py").write_text(main)
         frames = make_frames(tmp_path / "frames")
-        cam = EmulatedCamera(SimOptions(frames=frames, fs_root=root, fps=fps, loop=True), lambda text: None)
+        firmware = firmware or ("4.6.0" if protocol == "repl" else "5.0.0")  # 4.x: the REPL; 5: Protocol V2
+        cam = EmulatedCamera(SimOptions(frames=frames, fs_root=root, fps=fps, loop=True, firmware=firmware),
+                             lambda text: None)
         server = PtyServer(cam, protocol=protocol, **kwargs)
         server.start_thread()
         servers.append(server)

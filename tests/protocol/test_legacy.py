@@ -84,3 +84,35 @@ def test_usbdbg_at_921600_baud_beside_the_repl(start_server) -> None:
         assert b"via usbdbg 42" in out
     with RawRepl.open(server.path) as repl:  # back at 115200 the same port is the REPL again
         assert repl.exec("print(6 * 7)") == "42\n"
+
+
+def test_garbage_on_the_repl_line_then_a_clean_session(start_server) -> None:
+    """Noise (every byte value, control characters included) on a 4.x REPL port: a raw-REPL session after
+    it works, and the emulator is still up."""
+    import os
+
+    server = start_server(protocol="repl")
+    os.write(server.master, b"")  # the port is up
+    from host_tools.transport.serial_port import SerialPort
+
+    with SerialPort.open(server.path, 115200) as sp:
+        sp.write(bytes(range(256)) + os.urandom(2000) + b"\x05A\x01" + os.urandom(500))
+        time.sleep(0.5)
+        sp.read_until_quiet(0.2, 2.0)
+    with RawRepl.open(server.path, timeout=5.0) as repl:
+        assert repl.exec("print(6 * 7)") == "42\n"
+
+
+def test_raw_repl_resends_a_script_when_the_camera_reset_in_between(start_server) -> None:
+    # A camera that resets (a hard fault at boot, a watchdog) comes back in the friendly REPL running main.py:
+    # the next script gets no "OK". The host enters the raw REPL again and resends it (it never started).
+    server = start_server(protocol="repl")
+    with RawRepl.open(server.path) as repl:
+        assert repl.exec("print(1)") == "1\n"
+        server._reboot.set()
+        deadline = time.monotonic() + 10
+        while not (server.runner.running() and not server._reboot.is_set()):
+            assert time.monotonic() < deadline, "the emulated camera did not reboot into main.py"
+            time.sleep(0.02)
+        time.sleep(0.3)  # main.py is printing results
+        assert repl.exec("print(2)") == "2\n"

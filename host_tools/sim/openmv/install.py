@@ -28,16 +28,21 @@ def install(fs_root: Path, model: Path, config: Path | None, fs_bytes: int,
     files["model.txt"] = model.with_suffix(".txt").read_bytes()
     if config is not None:
         files["config.json"] = config.read_bytes()
+    from host_tools.model_budget import fat_geometry
+
+    geo = fat_geometry(fs_bytes)  # FAT: every file takes whole clusters
     kept = sum(
-        p.stat().st_size
+        geo.clusters_for(p.stat().st_size)
         for p in fs_root.rglob("*")
         if p.is_file() and p.relative_to(fs_root).as_posix() not in files
     )
-    needed = kept + sum(len(b) for b in files.values())
-    if needed > fs_bytes:
+    needed = kept + sum(geo.clusters_for(len(b)) for b in files.values())
+    if needed > geo.clusters:
         raise RefusedError(
-            f"the files do not fit the camera's {fs_bytes}-byte flash filesystem: model.tflite is "
-            f"{len(files['model.tflite'])} bytes, {needed} bytes needed in all ({kept} already there)"
+            f"the files do not fit the camera's flash filesystem ({geo.usable_bytes} usable bytes: "
+            f"{geo.clusters} clusters of {geo.cluster_bytes}): model.tflite is {len(files['model.tflite'])} "
+            f"bytes, {needed * geo.cluster_bytes} bytes needed in all ({kept * geo.cluster_bytes} already "
+            "there)"
         )
     for name, data in files.items():
         (fs_root / name).write_bytes(data)

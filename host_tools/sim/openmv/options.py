@@ -7,11 +7,10 @@ from pathlib import Path
 
 from host_tools.errors import UsageError
 from host_tools.model_budget import BOARDS
+from host_tools.openmv_firmware import DEFAULT, parse_version
 from host_tools.paths import state_dir
 
 DEFAULT_FS_ROOT = state_dir("openmv_fs")  # `host_tools sim openmv` passes its own (fresh or --fs)
-LEGACY_TF_LAST = (4, 5, 5)  # firmware <= 4.5.5 has `tf` (load/classify) and no `ml`
-CSI_FIRST = (5, 0, 0)  # firmware 5 adds the `csi` module (`sensor` stays as the older API)
 
 
 @dataclass
@@ -21,7 +20,7 @@ class SimOptions:
     fps: float = 10.0
     count: int | None = None  # stop main.py after N snapshots (None = run to the end of the frames)
     fs_root: Path = field(default_factory=lambda: DEFAULT_FS_ROOT)  # camera filesystem (persists)
-    firmware: str = "4.6.0"  # "<=4.5.5" gives the legacy `tf` module and no `ml`
+    firmware: str = DEFAULT  # see host_tools/openmv_firmware.py for what each version changes
     loop: bool = False  # replay the frames forever (for --pty sessions)
 
 
@@ -37,9 +36,4 @@ def check_run_options(board: str, fps: float, count: int | None) -> None:
 
 def firmware_version(text: str) -> tuple[int, int, int]:
     """'4.6.0' -> (4, 6, 0); '<=4.5.5' means 4.5.5 (the last firmware with the legacy `tf` API)."""
-    raw = text.strip().lstrip("<=v")
-    parts = raw.split(".")
-    if not 1 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
-        raise ValueError(f"firmware version {text!r} is not like 4.6.0 or <=4.5.5")
-    nums = [int(p) for p in parts] + [0] * (3 - len(parts))
-    return nums[0], nums[1], nums[2]
+    return parse_version(text)

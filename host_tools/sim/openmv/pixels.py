@@ -3,12 +3,15 @@
 The sensor maps the replayed picture to the configured frame size with this resize: destination pixel
 (x, y) samples the source at ((2x+1)*w - W) / (2W) (half-pixel centres, aspect ignored), clamped to the
 edges; the two-by-two weighted sum is computed exactly in integers and rounded half up. (What the firmware
-does when it feeds a frame to a model is another algorithm: see draw_image.py.)
+does when it feeds a frame to a model is another algorithm: see draw_image.py.) The firmware's own pixel
+conversions are imlib's: RGB565 widened by bit replication, narrowed by truncation (host_tools/rgb565.py).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from host_tools import rgb565
 
 
 def _axis(dst: int, src: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
@@ -44,8 +47,10 @@ def resize_bilinear(img: np.ndarray, out_w: int, out_h: int) -> np.ndarray:
     return out.astype(img.dtype)
 
 
-def rgb888_to_565(rgb: np.ndarray) -> np.ndarray:
-    """HxWx3 uint8 -> HxWx3 uint8 channel values (r5, g6, b5), rounded to nearest."""
+def sensor_rgb565(rgb: np.ndarray) -> np.ndarray:
+    """The emulated sensor's own quantisation of a scene to RGB565: HxWx3 (r5, g6, b5), rounded to nearest.
+
+    (A camera's choice: the OV7725 outputs RGB565 itself. The firmware's conversions are imlib's, below.)"""
     v = rgb.astype(np.int32)
     r = (v[..., 0] * 31 + 127) // 255
     g = (v[..., 1] * 63 + 127) // 255
@@ -53,13 +58,10 @@ def rgb888_to_565(rgb: np.ndarray) -> np.ndarray:
     return np.stack([r, g, b], axis=-1).astype(np.uint8)
 
 
-def rgb565_to_888(c565: np.ndarray) -> np.ndarray:
-    """(r5, g6, b5) channel values -> RGB888, rounded to nearest (the firmware's 5/6-to-8 bit tables)."""
-    v = c565.astype(np.int32)
-    r = (v[..., 0] * 255 + 15) // 31
-    g = (v[..., 1] * 255 + 31) // 63
-    b = (v[..., 2] * 255 + 15) // 31
-    return np.stack([r, g, b], axis=-1).astype(np.uint8)
+# imlib's conversions (host_tools/rgb565.py holds the one copy of the RGB565 codecs).
+rgb565_to_888 = rgb565.to_rgb888
+rgb888_to_565 = rgb565.from_rgb888
+pack_rgb565 = rgb565.pack
 
 
 def rgb888_to_gray(rgb: np.ndarray) -> np.ndarray:
@@ -68,7 +70,39 @@ def rgb888_to_gray(rgb: np.ndarray) -> np.ndarray:
     return ((v[..., 0] * 38 + v[..., 1] * 75 + v[..., 2] * 15) >> 7).astype(np.uint8)
 
 
-def pack_rgb565(c565: np.ndarray) -> bytes:
-    """(r5, g6, b5) channels -> little-endian 16-bit RGB565 pixels, row-major."""
-    v = c565.astype(np.uint16)
-    return ((v[..., 0] << 11) | (v[..., 1] << 5) | v[..., 2]).astype("<u2").tobytes()
+def gray_to_565(gray: np.ndarray) -> np.ndarray:
+    """imlib's COLOR_GRAYSCALE_TO_RGB565: the gray value in each channel, truncated to 5/6/5 bits."""
+    return rgb565.from_rgb888(np.repeat(gray[..., None], 3, axis=2))
+
+
+def bayer_mosaic(rgb: np.ndarray) -> np.ndarray:
+    """HxWx3 -> HxW Bayer (BGGR as the OV7725's raw output): one colour sample per pixel."""
+    h, w = rgb.shape[:2]
+    out = np.empty((h, w), np.uint8)
+    out[0::2, 0::2] = rgb[0::2, 0::2, 2]
+    out[0::2, 1::2] = rgb[0::2, 1::2, 1]
+    out[1::2, 0::2] = rgb[1::2, 0::2, 1]
+    out[1::2, 1::2] = rgb[1::2, 1::2, 0]
+    return out
+
+
+def debayer(raw: np.ndarray) -> np.ndarray:
+    """BGGR Bayer -> HxWx3 RGB888 by bilinear interpolation of each colour's samples (edges replicated)."""
+    h, w = raw.shape
+    p = np.pad(raw.astype(np.int32), 1, mode="reflect")
+    masks = np.zeros((3, h + 2, w + 2), np.int32)
+    yy, xx = np.mgrid[-1 : h + 1, -1 : w + 1]
+    masks[2] = ((yy % 2 == 0) & (xx % 2 == 0))
+    masks[1] = ((yy + xx) % 2 == 1)
+    masks[0] = ((yy % 2 == 1) & (xx % 2 == 1))
+    out = np.empty((h, w, 3), np.uint8)
+    for c in range(3):
+        num = np.zeros((h, w), np.int32)
+        den = np.zeros((h, w), np.int32)
+        for dy in (0, 1, 2):
+            for dx in (0, 1, 2):
+                m = masks[c, dy : dy + h, dx : dx + w]
+                num += p[dy : dy + h, dx : dx + w] * m
+                den += m
+        out[..., c] = num // np.maximum(den, 1)
+    return out

@@ -34,6 +34,7 @@ from host_tools.sim.openmv.v2_channels import (
 
 WRITE_TIMEOUT_S = 2.0  # a host that stops reading for this long is treated as gone
 STOP_WAIT_S = 5.0
+HARD_FAULT_RESET_S = 1.0  # a hard-faulted camera resets and re-enumerates on USB after about this long
 
 
 class ScriptRunner:
@@ -43,12 +44,14 @@ class ScriptRunner:
         self.camera = camera
         self._thread: threading.Thread | None = None
         self._on_reset = on_machine_reset
+        self._stopping = False  # a host asked the current script to stop
 
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
     def stop(self) -> bool:
         if self.running():
+            self._stopping = True
             self.camera.stop()
             self._thread.join(STOP_WAIT_S)  # type: ignore[union-attr]
         if self.running():
@@ -59,14 +62,25 @@ class ScriptRunner:
 
     def start(self, job: Callable[[], None], name: str) -> None:
         self.stop()
+        self._stopping = False
         self._thread = threading.Thread(target=self._run, args=(job,), name=name, daemon=True)
         self._thread.start()
 
     def _run(self, job: Callable[[], None]) -> None:
+        from host_tools.sim.openmv.state import HardFault
+
         try:
             job()
         except SystemExit:  # machine.reset() in a script: the server reboots the camera
             self._on_reset()
+        except HardFault as fault:
+            # The board resets after a hard fault (and faults again if main.py does the same thing). A host
+            # that stops the script meanwhile (ctrl-C, STOP: what flash does) keeps it stopped.
+            print(f"pty_server: {fault}; the camera resets", file=sys.stderr, flush=True)
+            state = getattr(self.camera, "state", None)
+            stopped = self._stopping or (state is not None and state.stop_event.wait(HARD_FAULT_RESET_S))
+            if not (stopped or self._stopping):
+                self._on_reset()
         except BaseException as exc:  # the camera prints script errors itself; this is a bug in the emulator
             print(f"pty_server: script runner failed: {exc!r}", file=sys.stderr)
 

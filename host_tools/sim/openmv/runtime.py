@@ -15,7 +15,7 @@ import traceback
 import types
 
 from host_tools.sim.openmv import fs
-from host_tools.sim.openmv.state import BoardState, EndOfFrames, MachineReset
+from host_tools.sim.openmv.state import BoardState, EndOfFrames, HardFault, MachineReset
 
 # Emulated firmware modules: import name -> module (under host_tools.sim.openmv.modules unless dotted)
 # providing make(state, run).
@@ -112,10 +112,13 @@ class ScriptRun:
     def _load_top(self, name: str) -> types.ModuleType:
         self.state.checkpoint()
         if name in EMULATED:
-            if name == "ml" and self.state.firmware <= (4, 5, 5):
+            fw = self.state.fw
+            if name == "ml" and fw.legacy_tf:
                 raise ImportError("no module named 'ml'")
-            if name == "csi" and self.state.firmware < (5, 0, 0):
+            if name == "csi" and fw.csi == "none":
                 raise ImportError("no module named 'csi'")
+            if name == "csi" and fw.csi == "alias":
+                return self.module("sensor")  # 4.6-4.7 register the sensor module under both names
             target = EMULATED[name]
             target = target if "." in target else f"host_tools.sim.openmv.modules.{target}"
             if target not in self._emulated:
@@ -158,12 +161,17 @@ class ScriptRun:
         return compile(source, filename, "exec", dont_inherit=True)
 
     # --- running ----------------------------------------------------------------------------------
-    def run(self, source: str, filename: str) -> BaseException | None:
-        """Execute source as __main__. Returns the exception that ended it (None if it ran to its end)."""
-        glb = {"__name__": "__main__", "__builtins__": self.builtins, "__file__": filename}
+    def new_globals(self, filename: str) -> dict:
+        return {"__name__": "__main__", "__builtins__": self.builtins, "__file__": filename}
+
+    def run(self, source: str, filename: str, glb: dict | None = None) -> BaseException | None:
+        """Execute source as __main__ (in `glb`: the REPL keeps its globals between executions).
+
+        Returns the exception that ended it (None if it ran to its end)."""
+        glb = self.new_globals(filename) if glb is None else glb
         try:
             exec(self.compile(source, filename), glb)
-        except (EndOfFrames, MachineReset):
+        except (EndOfFrames, MachineReset, HardFault):
             raise
         except SystemExit:
             return None
@@ -172,14 +180,18 @@ class ScriptRun:
                 self.state.write(format_exception(exc, self.script_files))
             return exc
         except BaseException as exc:  # noqa: BLE001 - the board prints every error and keeps running
+            if self.state.fault is not None:
+                raise self.state.fault from None  # the script caught the fault: the MCU still resets
             self.state.write(format_exception(exc, self.script_files))
             return exc
+        if self.state.fault is not None:
+            raise self.state.fault
         return None
 
 
 def exception_line(exc: BaseException) -> str:
     """'OSError: [Errno 2] ENOENT' / 'ValueError: msg' as MicroPython prints the last traceback line."""
-    name = type(exc).__name__
+    name = "UnicodeError" if isinstance(exc, UnicodeError) else type(exc).__name__  # MicroPython's one type
     if isinstance(exc, OSError) and exc.errno is not None:
         return f"OSError: [Errno {exc.errno}] {ERRNO_NAMES.get(exc.errno, exc.errno)}"
     msg = str(exc)

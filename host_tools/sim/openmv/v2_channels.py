@@ -1,9 +1,10 @@
 """The emulated camera's built-in Protocol V2 channels: stdin (scripts), stdout (print) and stream (frames).
 
 They follow the firmware: stdin collects a script (a write at offset 0 starts a new one) and runs it on
-EXEC after stopping the current one; stdout is a 512-byte ring that, on overflow, restarts with the string
-being printed (the H7's OMV_PROTOCOL_STDIO_BUFFER_SIZE); stream serves the newest snapshot once, as JPEG
-(quality 90) or raw pixels, behind LOCK/UNLOCK, only while the host has enabled streaming.
+EXEC after stopping the current one; stdout is a 512-byte buffer (the H7's OMV_PROTOCOL_STDIO_BUFFER_SIZE)
+that, when a string does not fit, drops what it held and keeps the whole new string; stream serves the
+newest snapshot once, as JPEG (quality 90) or raw pixels, behind LOCK/UNLOCK, only while the host has
+enabled streaming.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from host_tools import rgb565
 from host_tools.protocol.constants import (
     PIXFORMAT_GRAYSCALE,
     PIXFORMAT_JPEG,
@@ -27,7 +29,7 @@ from host_tools.protocol.constants import (
     STREAM_RAW_CTRL,
     ChannelFlag,
 )
-from host_tools.protocol.stream_frame import pack_frame, rgb565_to_rgb
+from host_tools.protocol.stream_frame import pack_frame
 
 STDOUT_BUFFER_SIZE = 512
 JPEG_QUALITY = 90
@@ -87,13 +89,10 @@ class StdoutChannel:
             space = self.capacity - len(self._buf)
             if len(data) <= space:
                 self._buf += data
-            elif len(data) <= self.capacity:
-                # Firmware: the ring fills up, then restarts with the rest of this string.
-                self.lost += len(self._buf) + space
-                self._buf[:] = data[space:]
             else:
-                self.lost += len(data) - space
-                self._buf += data[:space]
+                # Firmware: the unread text is dropped; the new string is kept whole (up to the capacity).
+                self.lost += len(self._buf) + max(0, len(data) - self.capacity)
+                self._buf[:] = data[: self.capacity]
 
     def clear(self) -> None:
         with self._lock:
@@ -157,7 +156,7 @@ class StreamChannel:
         from PIL import Image
 
         out = io.BytesIO()
-        rgb = rgb565_to_rgb(data, w, h) if code == PIXFORMAT_RGB565 else np.frombuffer(data, np.uint8, w * h)
+        rgb = rgb565.decode(data, w, h) if code == PIXFORMAT_RGB565 else np.frombuffer(data, np.uint8, w * h)
         Image.fromarray(rgb.reshape(h, w, -1).squeeze()).save(out, "JPEG", quality=JPEG_QUALITY)
         return pack_frame(w, h, PIXFORMAT_JPEG, out.getvalue())
 

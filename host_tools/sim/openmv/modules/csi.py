@@ -1,21 +1,26 @@
-"""Emulated `csi` (firmware 5): csi.CSI() objects over the same emulated sensor as `sensor`."""
+"""Emulated `csi` of firmware 4.8+ (modules/py_csi_ng.c): csi.CSI() objects over the emulated sensor.
+
+Only the frame-size names this module has on 4.8+ are constants (no B64X64, B128X128...); framesize() also
+takes a (w, h) tuple. On 4.6-4.7 `import csi` gives the sensor module itself (runtime.py), and before 4.6
+there is no csi at all.
+"""
 
 from __future__ import annotations
 
 import types
 
 from host_tools.sim.openmv.modules import sensor as _sensor
-from host_tools.sim.openmv.modules.image import GRAYSCALE, JPEG, RGB565
+from host_tools.sim.openmv.modules.image import BAYER, GRAYSCALE, JPEG, RGB565
 
 
 def make(state, run) -> types.ModuleType:
     mod = types.ModuleType("csi")
-    mod.RGB565, mod.GRAYSCALE, mod.JPEG = RGB565, GRAYSCALE, JPEG
-    for name, ident in _sensor.FRAMESIZE_IDS.items():
-        setattr(mod, name, ident)
+    mod.RGB565, mod.GRAYSCALE, mod.JPEG, mod.BAYER = RGB565, GRAYSCALE, JPEG, BAYER
+    for name in state.fw.framesizes("csi"):
+        setattr(mod, name, _sensor.FRAMESIZE_IDS[name])
 
     class CSI:
-        def __init__(self, cid: int = 0) -> None:
+        def __init__(self, cid: int = -1, **_kw) -> None:
             state.checkpoint()
 
         def reset(self, hard: bool = True) -> None:
@@ -31,13 +36,15 @@ def make(state, run) -> types.ModuleType:
         def framesize(self, size=None):
             if size is None:
                 return state.sensor["framesize"]
+            if not isinstance(size, tuple):
+                size = int(size)
             _sensor.set_framesize(state, size)
             return None
 
-        def snapshot(self, time=None, frames=None, **_kw):
+        def snapshot(self, time: int = -1, frames: int = -1, blocking: bool = True, image=None):
             """snapshot(time=ms) / snapshot(frames=n) wait for the sensor to settle (see skip())."""
-            if time is not None or frames is not None:
-                _sensor.skip(state, frames, time)
+            if time != -1 or frames != -1:
+                _sensor.skip(state, None if frames == -1 else frames, None if time == -1 else time)
                 return None
             return _sensor.snapshot(state)
 

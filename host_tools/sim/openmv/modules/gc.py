@@ -1,4 +1,4 @@
-"""Emulated `gc`: mem_free() is the largest heap block left after loaded models (the enforced budget)."""
+"""Emulated `gc`: mem_free() / mem_alloc() from the board's heap model (host_tools/model_budget.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ def make(state, run) -> types.ModuleType:
     mod = types.ModuleType("gc")
     mod.collect = lambda: state.checkpoint()
     mod.mem_free = lambda: state.heap_free()
-    mod.mem_alloc = lambda: state.heap_in_use
+    mod.mem_alloc = lambda: sum(state.heap.blocks) - state.heap_free()
     mod.enable = lambda: None
     mod.disable = lambda: None
     mod.isenabled = lambda: True

@@ -1,7 +1,8 @@
 """Emulated `image`: the Image class the sensor returns (RGB565 or GRAYSCALE pixels held in numpy).
 
 RGB565 pixels are kept as three channels of 5/6/5-bit values so that resizing works in the native depth
-(see pixels.py); get_pixel() returns RGB888 as the firmware does.
+(see pixels.py); get_pixel() returns RGB888 (bit replication) as the firmware does. BAYER images (a VGA
+RGB565 frame on the H7, whose frame buffer cannot hold it) keep the raw mosaic and are debayered when drawn.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 from host_tools.sim.openmv import fs, pixels
 
 BINARY, GRAYSCALE, RGB565, BAYER, YUV422, JPEG = 1, 2, 3, 4, 5, 6
-FORMAT_NAMES = {GRAYSCALE: "GRAYSCALE", RGB565: "RGB565", JPEG: "JPEG"}
+FORMAT_NAMES = {GRAYSCALE: "GRAYSCALE", RGB565: "RGB565", JPEG: "JPEG", BAYER: "BAYER"}
 # draw_image hints (accepted; Normalization's resize semantics are fixed, see pixels.py)
 AREA, BILINEAR, BICUBIC, CENTER, EXTRACT_RGB_CHANNEL_FIRST = 1, 2, 4, 8, 16
 HMIRROR, VFLIP, TRANSPOSE, SCALE_ASPECT_KEEP, SCALE_ASPECT_EXPAND, SCALE_ASPECT_IGNORE = (
@@ -77,6 +78,8 @@ class Image:
             return None
         if self._fmt == GRAYSCALE:
             return int(self._px[y, x])
+        if self._fmt == BAYER:
+            return tuple(int(v) for v in pixels.debayer(self._px)[y, x])
         return tuple(int(v) for v in pixels.rgb565_to_888(self._px[y : y + 1, x : x + 1])[0, 0])
 
     def set_pixel(self, x: int, y: int, color) -> Image:
@@ -112,7 +115,7 @@ class Image:
 
     # --- host side (not firmware API) -------------------------------------------------------------
     def _color(self, color):
-        if self._fmt == GRAYSCALE:
+        if self._fmt in (GRAYSCALE, BAYER):
             return int(color if isinstance(color, int) else pixels.rgb888_to_gray(np.array(color, np.uint8)))
         rgb = np.array([color] * 3 if isinstance(color, int) else color, np.uint8)
         return pixels.rgb888_to_565(rgb)
@@ -124,12 +127,20 @@ class Image:
         return self._px.tobytes()
 
     def native(self) -> np.ndarray:
-        """The pixels in their native depth: HxWx3 (5/6/5) for RGB565, HxW for grayscale."""
+        """The pixels in their native depth: HxWx3 (5/6/5) for RGB565, HxW for grayscale and Bayer."""
         return self._px
+
+    def as_drawable(self) -> Image:
+        """What draw_image reads: a Bayer image is debayered to RGB565 first (imlib does it per line)."""
+        if self._fmt != BAYER:
+            return self
+        return Image(_pixels=pixels.rgb888_to_565(pixels.debayer(self._px)), _format=RGB565)
 
     def rgb888(self) -> np.ndarray:
         if self._fmt == GRAYSCALE:
             return np.repeat(self._px[..., None], 3, axis=2)
+        if self._fmt == BAYER:
+            return pixels.debayer(self._px)
         return pixels.rgb565_to_888(self._px)
 
 

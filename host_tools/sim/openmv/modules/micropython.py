@@ -14,7 +14,7 @@ def make(state, run) -> types.ModuleType:
     mod.schedule = lambda f, arg: (f(arg), True)[1]
     mod.native = mod.viper = lambda f: f
     mod.mem_info = lambda *a: run._print(
-        f"heap block: total: {state.budget.heap_block_bytes}, used: {state.heap_in_use}, "
-        f"free: {state.heap_free()}"
+        f"GC: total: {sum(state.heap.blocks)}, used: {sum(state.heap.blocks) - state.heap_free()}, "
+        f"free: {state.heap_free()}, max free block: {state.heap.largest()}"
     )
     return mod

@@ -1,4 +1,4 @@
-"""Emulated `omv`: firmware version, board, and disable_fb() (frame streaming on/off)."""
+"""Emulated `omv`: firmware version, board, and (before 4.8.0) disable_fb() (frame streaming on/off)."""
 
 from __future__ import annotations
 
@@ -22,5 +22,6 @@ def make(state, run) -> types.ModuleType:
         state.streaming = not bool(args[0])
         return None
 
-    mod.disable_fb = disable_fb
+    if state.fw.has_disable_fb:  # removed in 4.8.0
+        mod.disable_fb = disable_fb
     return mod

@@ -27,9 +27,13 @@ def make(state, run) -> types.ModuleType:
     def ilistdir(path="."):
         h = host(path)
         for name in listdir(path):
-            yield (name, 0x4000 if (h / name).is_dir() else 0x8000, 0, (h / name).stat().st_size)
+            is_dir = (h / name).is_dir()
+            yield (name, 0x4000 if is_dir else 0x8000, 0, 0 if is_dir else (h / name).stat().st_size)
 
     def stat(path):
+        if isinstance(path, str) and posixpath.normpath(posixpath.join(state.cwd, path)) == "/":
+            state.checkpoint()
+            return (0x4000, 0, 0, 0, 0, 0, 0, 0, 0, 0)  # the VFS root: a directory holding /flash
         h = host(path)
         if not h.exists():
             raise OSError(errno.ENOENT, "ENOENT")
@@ -55,6 +59,7 @@ def make(state, run) -> types.ModuleType:
             raise OSError(errno.EEXIST, "EEXIST")
         if not h.parent.is_dir():
             raise OSError(errno.ENOENT, "ENOENT")
+        fs.check_space(state, h, fs.geometry(state).cluster_bytes)  # a directory takes a cluster
         h.mkdir()
 
     def rmdir(path):
@@ -72,11 +77,11 @@ def make(state, run) -> types.ModuleType:
         state.cwd = posixpath.normpath(posixpath.join(state.cwd, path))
 
     def statvfs(path="/flash"):
+        """FatFs figures: cluster size, data clusters, free clusters (MicroPython's vfs_fat statvfs)."""
         host(path)
-        bsize = 512
-        total = state.budget.fs_bytes // bsize
-        free = max(0, state.budget.fs_bytes - fs.used_bytes(state.opts.fs_root)) // bsize
-        return (bsize, bsize, total, free, free, 0, 0, 0, 0, 255)
+        geo = fs.geometry(state)
+        free = fs.free_clusters(state)
+        return (geo.cluster_bytes, geo.cluster_bytes, geo.clusters, free, free, 0, 0, 0, 0, 255)
 
     mod.listdir, mod.ilistdir, mod.stat, mod.remove, mod.unlink = listdir, ilistdir, stat, remove, remove
     mod.rename, mod.mkdir, mod.rmdir, mod.chdir, mod.statvfs = rename, mkdir, rmdir, chdir, statvfs

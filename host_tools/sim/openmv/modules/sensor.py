@@ -11,36 +11,15 @@ from __future__ import annotations
 import time as _host
 import types
 
+from host_tools.openmv_firmware import SENSOR_FRAMESIZES
 from host_tools.sim.openmv import pixels
-from host_tools.sim.openmv.modules.image import GRAYSCALE, JPEG, RGB565, Image
+from host_tools.sim.openmv.modules.image import BAYER, GRAYSCALE, JPEG, RGB565, Image
 from host_tools.sim.openmv.state import BoardState, EndOfFrames
 
-# OV7725 frame sizes (the H7's sensor tops out at VGA).
-FRAMESIZES = {
-    "QQQVGA": (80, 60),
-    "QQVGA": (160, 120),
-    "QVGA": (320, 240),
-    "VGA": (640, 480),
-    "HQQQVGA": (60, 40),
-    "HQQVGA": (120, 80),
-    "HQVGA": (240, 160),
-    "B64X32": (64, 32),
-    "B64X64": (64, 64),
-    "B128X64": (128, 64),
-    "B128X128": (128, 128),
-    "B160X160": (160, 160),
-    "B320X320": (320, 320),
-    "QQCIF": (88, 72),
-    "QCIF": (176, 144),
-    "CIF": (352, 288),
-    "QQSIF": (88, 60),
-    "QSIF": (176, 120),
-    "SIF": (352, 240),
-    "LCD": (128, 160),
-    "QQVGA2": (128, 160),
-    "WVGA": (720, 480),
-}
+# Every frame size the firmware names, with a stable id; each module exposes its version's subset.
+FRAMESIZES = SENSOR_FRAMESIZES
 FRAMESIZE_IDS = {name: i + 1 for i, name in enumerate(FRAMESIZES)}
+FB_BYTES_H7 = 400 * 1024  # OPENMV4's main frame buffer (OMV_FB_SIZE)
 SETTLE_S = 0.2  # emulated settling wait (the real sensor needs ~2 s after a mode change; we cap the delay)
 
 
@@ -51,8 +30,15 @@ def set_pixformat(state: BoardState, fmt: int) -> None:
     state.sensor["pixformat"] = fmt
 
 
-def set_framesize(state: BoardState, size: int) -> None:
+def set_framesize(state: BoardState, size) -> None:
+    """A frame-size id, or (firmware 4.8+ csi only: the caller checks) a (w, h) tuple."""
     state.checkpoint()
+    if isinstance(size, tuple):
+        w, h = (int(v) for v in size)
+        if not (0 < w <= 640 and 0 < h <= 480):
+            raise RuntimeError("Frame size is not supported or is not set.")
+        state.sensor["framesize"] = (w, h)
+        return
     if size not in FRAMESIZE_IDS.values():
         raise ValueError("Invalid frame size")
     state.sensor["framesize"] = size
@@ -62,6 +48,8 @@ def frame_wh(state: BoardState) -> tuple[int, int]:
     size = state.sensor["framesize"]
     if size is None:
         raise RuntimeError("Sensor Timeout!!")  # snapshot before set_framesize, as on the board
+    if isinstance(size, tuple):
+        return size
     name = next(n for n, i in FRAMESIZE_IDS.items() if i == size)
     return FRAMESIZES[name]
 
@@ -89,8 +77,12 @@ def snapshot(state: BoardState) -> Image:
     rgb = pixels.resize_bilinear(rgb, w, h)
     if state.sensor["pixformat"] == GRAYSCALE:
         img = Image(_pixels=pixels.rgb888_to_gray(rgb), _format=GRAYSCALE)
+    elif state.budget.name == "h7" and w * h * 2 > FB_BYTES_H7:
+        # The frame does not fit the H7's frame buffer in RGB565: the firmware captures Bayer instead.
+        raw = pixels.bayer_mosaic(pixels.rgb565_to_888(pixels.sensor_rgb565(rgb)))
+        img = Image(_pixels=raw, _format=BAYER)
     else:
-        img = Image(_pixels=pixels.rgb888_to_565(rgb), _format=RGB565)
+        img = Image(_pixels=pixels.sensor_rgb565(rgb), _format=RGB565)
     state.frame_counter += 1
     state.fb = img
     return img
@@ -98,9 +90,9 @@ def snapshot(state: BoardState) -> Image:
 
 def make(state, run) -> types.ModuleType:
     mod = types.ModuleType("sensor")
-    mod.RGB565, mod.GRAYSCALE, mod.JPEG = RGB565, GRAYSCALE, JPEG
-    for name, ident in FRAMESIZE_IDS.items():
-        setattr(mod, name, ident)
+    mod.RGB565, mod.GRAYSCALE, mod.JPEG, mod.BAYER = RGB565, GRAYSCALE, JPEG, BAYER
+    for name in state.fw.framesizes("sensor"):
+        setattr(mod, name, FRAMESIZE_IDS[name])
 
     def reset() -> None:
         state.checkpoint()
@@ -108,7 +100,7 @@ def make(state, run) -> types.ModuleType:
 
     mod.reset = reset
     mod.set_pixformat = lambda fmt: set_pixformat(state, fmt)
-    mod.set_framesize = lambda size: set_framesize(state, size)
+    mod.set_framesize = lambda size: set_framesize(state, int(size))
     mod.get_pixformat = lambda: state.sensor["pixformat"]
     mod.get_framesize = lambda: state.sensor["framesize"]
     mod.skip_frames = lambda n=None, time=None: skip(state, n, time)

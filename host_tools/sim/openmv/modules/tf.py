@@ -1,11 +1,14 @@
-"""Emulated `tf`. Firmware <= 4.5.5: tf.load() / tf.classify() (same TFLM, heap budget and input semantics
-as `ml`). Firmware >= 4.5.6: `tf` is only an alias exposing Model (the old functions are gone).
+"""Emulated `tf`. Firmware <= 4.5.5: tf.load() / tf.classify() (same TFLM and input drawing as `ml` on 4.x:
+SCALE_ASPECT_EXPAND; the model file in the GC heap, the tensor arena taken from fb_alloc at each classify,
+so what is left beside the frame decides: MemoryError there). Firmware >= 4.5.6: `tf` is only an alias
+exposing Model (the old functions are gone).
 """
 
 from __future__ import annotations
 
 import types
 
+from host_tools.model_budget import ModelMemoryError, legacy_arena_check
 from host_tools.sim.openmv.modules import ml as _ml
 from host_tools.sim.openmv.modules.image import Image
 
@@ -20,7 +23,7 @@ class tf_model:  # noqa: N801 - the firmware's type name
         return self._m.file_len
 
     def ram(self) -> int:
-        return self._m.arena
+        return self._m.arena.used
 
     def input_height(self) -> int:
         return self._h
@@ -73,12 +76,12 @@ def windows(roi, min_scale: float, scale_mul: float, x_overlap: float, y_overlap
 
 def make(state, run) -> types.ModuleType:
     mod = types.ModuleType("tf")
-    if state.firmware > (4, 5, 5):
+    if not state.fw.legacy_tf:
         mod.Model = run.module("ml").Model
         return mod
 
     def load(path: str, load_to_fb: bool = False) -> tf_model:
-        return tf_model(_ml.LoadedModel(state, path, load_to_fb))
+        return tf_model(_ml.LoadedModel(state, path, load_to_fb, legacy=True))
 
     def classify(model, img, roi=None, min_scale=1.0, scale_mul=0.5, x_overlap=0, y_overlap=0):
         state.checkpoint()
@@ -88,9 +91,13 @@ def make(state, run) -> types.ModuleType:
             raise TypeError("expected an image")
         roi = tuple(roi) if roi else (0, 0, img.width(), img.height())
         detail = model._m.inputs[0]
+        try:
+            legacy_arena_check(model._m.arena, state.memory.fb_bytes, img.size())
+        except ModelMemoryError as exc:
+            raise MemoryError(exc.message) from None
         results = []
         for win in windows(roi, min_scale, scale_mul, x_overlap, y_overlap):
-            tensor = _ml.image_tensor(img, win, detail["shape"], detail["dtype"])
+            tensor = _ml.image_tensor(state, img, win, detail["shape"], detail["dtype"], aspect="expand")
             out = model._m.run([tensor])[0].reshape(-1)
             results.append(tf_classification(win, [float(v) for v in out]))
         return results

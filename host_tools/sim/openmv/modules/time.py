@@ -32,23 +32,30 @@ def make(state, run) -> types.ModuleType:
         return int(elapsed() * 1_000_000) & TICKS_MAX
 
     class clock:  # noqa: N801 - the firmware's name
-        """time.clock(): tick() marks the start of a frame; fps()/avg() use the time since the last tick."""
+        """time.clock() as the firmware's py_clock.c: tick() marks a frame start at ms resolution; each fps()
+        or avg() call adds the ms since that tick and returns the average over all frames so far."""
 
         def __init__(self) -> None:
-            self._t = None
+            self.reset()
 
         def tick(self) -> None:
-            self._t = elapsed()
+            self._start = ticks_ms()
 
         def avg(self) -> float:
-            return 0.0 if self._t is None else (elapsed() - self._t) * 1000.0
+            if self._start is None:
+                return 0.0
+            self._frames += 1
+            self._ticks += ticks_diff(ticks_ms(), self._start)
+            return self._ticks / self._frames
 
         def fps(self) -> float:
             ms = self.avg()
             return 1000.0 / ms if ms > 0 else 0.0
 
         def reset(self) -> None:
-            self._t = None
+            self._start: int | None = None
+            self._frames = 0
+            self._ticks = 0
 
     mod.ticks_ms = ticks_ms
     mod.ticks_us = ticks_us

@@ -1,0 +1,23 @@
+"""`tf`: the legacy API of firmware 4.5.5 and earlier (later: an alias exposing only ml.Model)."""
+
+from typing import Any
+
+from image import Image
+
+class tf_model:  # firmware < 4.5.6
+    def len(self) -> int: ...
+    def ram(self) -> int: ...
+    def input_height(self) -> int: ...
+    def input_width(self) -> int: ...
+    def input_channels(self) -> int: ...
+
+class tf_classification:  # firmware < 4.5.6
+    def rect(self) -> tuple[int, int, int, int]: ...
+    def output(self) -> list[float]: ...
+
+def load(path: str, load_to_fb: bool = ...) -> tf_model: ...  # firmware < 4.5.6
+def classify(model: tf_model, img: Image, roi: tuple[int, int, int, int] | None = ...,
+             min_scale: float = ..., scale_mul: float = ..., x_overlap: float = ...,
+             y_overlap: float = ...) -> list[tf_classification]: ...  # firmware < 4.5.6
+
+Model: Any  # firmware >= 4.5.6
