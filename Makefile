@@ -7,9 +7,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 JOBS   ?= $(shell nproc)
-APT_PACKAGES := cmake ninja-build g++ g++-arm-linux-gnueabihf qemu-user-static chromium
+APT_PACKAGES := cmake ninja-build g++ g++-arm-linux-gnueabihf qemu-user-static chromium clang-format \
+	nlohmann-json3-dev doctest-dev libstb-dev
 
-.PHONY: run test setup apt venv lint cpp-test py-test clean omv-client
+.PHONY: run test setup apt venv lint format cpp-test py-test clean omv-client
 
 # The emulated H7 on a pty, flashed over the serial protocol, then watched (live page + terminal lines).
 run: setup
@@ -28,6 +29,10 @@ apt:
 	command -v arm-linux-gnueabihf-g++ >/dev/null || missing="$$missing g++-arm-linux-gnueabihf"; \
 	command -v qemu-arm-static >/dev/null || missing="$$missing qemu-user-static"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v clang-format >/dev/null || missing="$$missing clang-format"; \
+	test -f /usr/include/nlohmann/json.hpp || missing="$$missing nlohmann-json3-dev"; \
+	test -f /usr/include/doctest/doctest.h || missing="$$missing doctest-dev"; \
+	test -f /usr/include/stb/stb_image.h || missing="$$missing libstb-dev"; \
 	if [ -n "$$missing" ]; then \
 	  echo "apt: installing$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
@@ -43,8 +48,14 @@ $(VENV)/.stamp: pyproject.toml CMakeLists.txt $(shell find cpp_runtime -type f 2
 	$(BIN)/pip install -q --no-build-isolation -e '.[dev]'
 	touch $@
 
-lint: venv
+# C++ style: .clang-format (clang-format 14 from Debian); `make format` rewrites the files in place.
+CPP_SOURCES = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null || find cpp_runtime rv1103_app tests/cpp -name '*.[ch]pp')
+lint: venv apt
 	$(BIN)/ruff check .
+	@clang-format --dry-run --Werror $(CPP_SOURCES) && echo "clang-format: $(words $(CPP_SOURCES)) C++ files follow .clang-format"
+
+format: apt
+	@clang-format -i $(CPP_SOURCES) && echo "clang-format: $(words $(CPP_SOURCES)) C++ files formatted"
 
 # C++ unit tests (tests/cpp) three ways: native with -Werror, under ASan+UBSan, and cross-built for
 # ARMv7 (Cortex-A7, as the RV1103) run under qemu-arm-static. Build folders under build/.

@@ -135,11 +135,12 @@ class CallableEngine : public camrt::Engine {
         if (!fn_.is_valid()) throw std::runtime_error("python engine: the callable was cleared");
         try {
             nb::object out = fn_(input_view());
-            nb::object arr = nb::module_::import_("numpy").attr("asarray")(out, "dtype"_a = "float32").attr("reshape")(-1);
+            nb::object arr =
+                nb::module_::import_("numpy").attr("asarray")(out, "dtype"_a = "float32").attr("reshape")(-1);
             auto a = nb::cast<nb::ndarray<const float, nb::ndim<1>, nb::device::cpu>>(arr);
             if (static_cast<int>(a.shape(0)) != n_classes_) {
-                throw std::runtime_error("python engine returned " + std::to_string(a.shape(0)) +
-                                         " scores, expected " + std::to_string(n_classes_));
+                throw std::runtime_error("python engine returned " + std::to_string(a.shape(0)) + " scores, expected " +
+                                         std::to_string(n_classes_));
             }
             scores_.resize(a.shape(0));
             for (size_t i = 0; i < a.shape(0); ++i) scores_[i] = a(i);
@@ -173,17 +174,17 @@ class CallableEngine : public camrt::Engine {
 };
 
 PyType_Slot engine_slots[] = {{Py_tp_traverse, reinterpret_cast<void*>(&CallableEngine::traverse)},
-                               {Py_tp_clear, reinterpret_cast<void*>(&CallableEngine::clear)},
-                               {0, nullptr}};
+                              {Py_tp_clear, reinterpret_cast<void*>(&CallableEngine::clear)},
+                              {0, nullptr}};
 
 // ConfigWatcher whose log goes to a Python callable, held where the cycle collector can see it.
 class PyConfigWatcher : public camrt::ConfigWatcher {
    public:
     PyConfigWatcher(const std::string& path, int model_classes, nb::object log)
         : camrt::ConfigWatcher(path, model_classes, log.is_none() ? Logger() : Logger([this](const std::string& line) {
-              nb::gil_scoped_acquire gil;
-              if (log_.is_valid() && !log_.is_none()) log_(line);
-          })),
+                                   nb::gil_scoped_acquire gil;
+                                   if (log_.is_valid() && !log_.is_none()) log_(line);
+                               })),
           log_(std::move(log)) {}
     static int traverse(PyObject* self, visitproc visit, void* arg) {
         Py_VISIT(Py_TYPE(self));
@@ -201,8 +202,8 @@ class PyConfigWatcher : public camrt::ConfigWatcher {
 };
 
 PyType_Slot watcher_slots[] = {{Py_tp_traverse, reinterpret_cast<void*>(&PyConfigWatcher::traverse)},
-                                {Py_tp_clear, reinterpret_cast<void*>(&PyConfigWatcher::clear)},
-                                {0, nullptr}};
+                               {Py_tp_clear, reinterpret_cast<void*>(&PyConfigWatcher::clear)},
+                               {0, nullptr}};
 
 // Pipeline holding a Python reference to its engine (instead of keep_alive, which the cycle collector
 // cannot see: an engine callable defined in a module refers back to the module that holds the pipeline).
@@ -228,12 +229,12 @@ class PyPipeline : public camrt::Pipeline {
 };
 
 PyType_Slot pipeline_slots[] = {{Py_tp_traverse, reinterpret_cast<void*>(&PyPipeline::traverse)},
-                                 {Py_tp_clear, reinterpret_cast<void*>(&PyPipeline::clear)},
-                                 {0, nullptr}};
+                                {Py_tp_clear, reinterpret_cast<void*>(&PyPipeline::clear)},
+                                {0, nullptr}};
 
 template <typename T>
 nb::ndarray<nb::numpy, float, nb::ndim<1>> dequant_impl(const nb::ndarray<const T, nb::ndim<1>, nb::c_contig>& q,
-                                                         int zero_point, float scale) {
+                                                        int zero_point, float scale) {
     const size_t n = q.shape(0);
     float* out = new float[n];
     nb::capsule owner(out, [](void* p) noexcept { delete[] static_cast<float*>(p); });
@@ -263,16 +264,19 @@ NB_MODULE(camrt, m) {
 
     nb::class_<camrt::Rect>(m, "Rect")
         .def(nb::init<>())
-        .def("__init__", [](camrt::Rect* r, int x, int y, int w, int h) { new (r) camrt::Rect{x, y, w, h}; },
-             "x"_a, "y"_a, "w"_a, "h"_a)
+        .def(
+            "__init__",
+            [](camrt::Rect* r, int x, int y, int w, int h) {
+                new (r) camrt::Rect{x, y, w, h};
+            },
+            "x"_a, "y"_a, "w"_a, "h"_a)
         .def_rw("x", &camrt::Rect::x)
         .def_rw("y", &camrt::Rect::y)
         .def_rw("w", &camrt::Rect::w)
         .def_rw("h", &camrt::Rect::h)
         .def("astuple", [](const camrt::Rect& r) { return nb::make_tuple(r.x, r.y, r.w, r.h); })
-        .def("__eq__", [](const camrt::Rect& a, nb::handle b) {
-            return nb::isinstance<camrt::Rect>(b) && a == nb::cast<camrt::Rect>(b);
-        })
+        .def("__eq__", [](const camrt::Rect& a,
+                          nb::handle b) { return nb::isinstance<camrt::Rect>(b) && a == nb::cast<camrt::Rect>(b); })
         .def("__repr__", [](const camrt::Rect& r) {
             return "Rect(x=" + std::to_string(r.x) + ", y=" + std::to_string(r.y) + ", w=" + std::to_string(r.w) +
                    ", h=" + std::to_string(r.h) + ")";
@@ -302,8 +306,9 @@ NB_MODULE(camrt, m) {
             const camrt::Rect r = to_rect(crop);
             if (out.ndim() != 3 || out.shape(2) != 3 || out.stride(2) != 1 || out.stride(1) != 3 ||
                 out.stride(0) < static_cast<int64_t>(3 * out.shape(1)) || out.stride(0) % 3 != 0) {
-                value_error("out must be a writable uint8 (height, width, 3) array with packed pixels and rows "
-                            "w_stride * 3 bytes apart (e.g. buf[:, :width] of a (height, w_stride, 3) buffer)");
+                value_error(
+                    "out must be a writable uint8 (height, width, 3) array with packed pixels and rows "
+                    "w_stride * 3 bytes apart (e.g. buf[:, :width] of a (height, w_stride, 3) buffer)");
             }
             const camrt::TensorInfo t{static_cast<int>(out.shape(0)), static_cast<int>(out.shape(1)), 3,
                                       static_cast<int>(out.stride(0) / 3)};
@@ -377,10 +382,12 @@ NB_MODULE(camrt, m) {
     nb::class_<PyConfigWatcher>(m, "ConfigWatcher", nb::type_slots(watcher_slots))
         .def(nb::init<const std::string&, int, nb::object>(), "path"_a, "model_classes"_a = 0, "log"_a = nb::none(),
              "Loads `path` (ConfigError if bad). log(line) gets reload/rejection lines (default: stderr).")
-        .def("poll", [](PyConfigWatcher& w) { return w.poll(); }, "True when a new config was accepted.")
+        .def(
+            "poll", [](PyConfigWatcher& w) { return w.poll(); }, "True when a new config was accepted.")
         .def("request_reload", [](PyConfigWatcher& w) { w.request_reload(); })
-        .def_prop_ro("config", [](const PyConfigWatcher& w) { return camrt::Config(w.current()); },
-                     "A copy of the config in force.")
+        .def_prop_ro(
+            "config", [](const PyConfigWatcher& w) { return camrt::Config(w.current()); },
+            "A copy of the config in force.")
         .def_prop_ro("path", [](const PyConfigWatcher& w) { return w.path(); })
         .def_prop_ro("last_error", [](const PyConfigWatcher& w) { return w.last_error(); })
         .def_prop_ro("generation", [](const PyConfigWatcher& w) { return w.generation(); });
@@ -458,16 +465,17 @@ NB_MODULE(camrt, m) {
                 new (p) PyPipeline(nb::borrow(engine), cfg);
             },
             "engine"_a, "config"_a, "Checks the config's labels against engine.num_classes (ConfigError).")
-        .def("set_config", [](PyPipeline& p, const camrt::Config& c) { p.set_config(c); }, "config"_a)
+        .def(
+            "set_config", [](PyPipeline& p, const camrt::Config& c) { p.set_config(c); }, "config"_a)
         .def_prop_ro("config", [](const PyPipeline& p) { return camrt::Config(p.config()); })
         .def(
             "process",
-            [](PyPipeline& p, U8Array frame, const std::string& fmt, std::uint64_t frame_index,
-               double capture_ms) {
+            [](PyPipeline& p, U8Array frame, const std::string& fmt, std::uint64_t frame_index, double capture_ms) {
                 const camrt::FrameView f = frame_view(frame, fmt);
                 nb::gil_scoped_release release;  // the engine callable takes it back while it runs
                 return p.process(f, frame_index, capture_ms);
             },
             "frame"_a.noconvert(), "fmt"_a, "frame_index"_a = 0, "capture_ms"_a = 0.0)
-        .def("json_line", [](const PyPipeline& p, const camrt::FrameResult& r) { return p.json_line(r); }, "result"_a);
+        .def(
+            "json_line", [](const PyPipeline& p, const camrt::FrameResult& r) { return p.json_line(r); }, "result"_a);
 }

@@ -11,8 +11,8 @@ namespace camrt {
 
 namespace {
 
-const char* const kKeys[] = {"labels",      "thresholds", "penalty",     "k",     "n_crops", "hysteresis",
-                             "fallback",    "softmax",    "color_order", "output_port", "model", "max_fps"};
+const char* const kKeys[] = {"labels",   "thresholds", "penalty",     "k",           "n_crops", "hysteresis",
+                             "fallback", "softmax",    "color_order", "output_port", "model",   "max_fps"};
 
 std::string allowed_keys() {
     std::string s;
@@ -78,8 +78,8 @@ Config parse_config(const std::string& json_text) {
     } catch (const json::ParseError& e) {
         fail(e.what());
     }
-    if (root.type() != json::Type::Object) fail(std::string("the top level must be an object, got ") +
-                                                json::type_name(root.type()));
+    if (root.type() != json::Type::Object)
+        fail(std::string("the top level must be an object, got ") + json::type_name(root.type()));
     const std::set<std::string> known(std::begin(kKeys), std::end(kKeys));
     for (const auto& kv : root.as_object()) {
         if (!known.count(kv.first)) fail("unknown key '" + kv.first + "' (allowed: " + allowed_keys() + ")");
@@ -127,9 +127,12 @@ Config parse_config(const std::string& json_text) {
     if (const json::Value* v = root.find("softmax")) c.softmax = typed(*v, json::Type::Bool, "softmax").as_bool();
     if (const json::Value* v = root.find("color_order")) {
         const std::string& s = typed(*v, json::Type::String, "color_order").as_string();
-        if (s == "RGB") c.color_order = ColorOrder::RGB;
-        else if (s == "BGR") c.color_order = ColorOrder::BGR;
-        else fail("'color_order' = '" + s + "' is not allowed (allowed: RGB, BGR)");
+        if (s == "RGB")
+            c.color_order = ColorOrder::RGB;
+        else if (s == "BGR")
+            c.color_order = ColorOrder::BGR;
+        else
+            fail("'color_order' = '" + s + "' is not allowed (allowed: RGB, BGR)");
     }
     if (const json::Value* v = root.find("output_port")) c.output_port = int_in(*v, "output_port", 0, 65535);
     if (const json::Value* v = root.find("model")) {

@@ -62,13 +62,13 @@ void make_axis(int src_len, int dst_len, Axis& a) {
 // bilinear. The SSE2 path (x86-64) and the scalar path compute the same integers, so x86 and ARM give
 // bit-identical results.
 struct PackedTables {
-    std::vector<int> xoff;        // byte offset of tap x0 in the crop row (tap x1 is 3 bytes further)
+    std::vector<int> xoff;          // byte offset of tap x0 in the crop row (tap x1 is 3 bytes further)
     std::vector<std::uint32_t> wx;  // (w1 << 16) | w0, 11-bit horizontal weights as an int16 pair
 };
 
 // step: bytes from tap x0 to tap x1 (3, or 0 for a 1-pixel-wide crop, so nothing outside it is read).
-inline void blend_scalar(const std::uint8_t* a, const std::uint8_t* b, int step, int wy0, int wy1,
-                         std::uint32_t wpair, std::uint8_t* out, bool swap) {
+inline void blend_scalar(const std::uint8_t* a, const std::uint8_t* b, int step, int wy0, int wy1, std::uint32_t wpair,
+                         std::uint8_t* out, bool swap) {
     const int w0 = static_cast<int>(wpair & 0xFFFF);
     const int w1 = static_cast<int>(wpair >> 16);
     int c[3];
@@ -83,8 +83,8 @@ inline void blend_scalar(const std::uint8_t* a, const std::uint8_t* b, int step,
 }
 
 template <bool kSwap>
-void resize_packed3(const FrameView& f, const Rect& crop, std::uint8_t* dst, const TensorInfo& t,
-                    const Axis& ax, const Axis& ay) {
+void resize_packed3(const FrameView& f, const Rect& crop, std::uint8_t* dst, const TensorInfo& t, const Axis& ax,
+                    const Axis& ay) {
     thread_local PackedTables tab;
     tab.xoff.resize(t.width);
     tab.wx.resize(t.width);
@@ -107,8 +107,10 @@ void resize_packed3(const FrameView& f, const Rect& crop, std::uint8_t* dst, con
     for (int dy = 0; dy < t.height; ++dy) {
         const int y0 = crop.y + ay.i0[dy];
         const int y1 = crop.y + ay.i1[dy];
-        const std::uint8_t* r0 = f.data + static_cast<std::size_t>(y0) * f.stride + static_cast<std::size_t>(crop.x) * 3;
-        const std::uint8_t* r1 = f.data + static_cast<std::size_t>(y1) * f.stride + static_cast<std::size_t>(crop.x) * 3;
+        const std::uint8_t* r0 =
+            f.data + static_cast<std::size_t>(y0) * f.stride + static_cast<std::size_t>(crop.x) * 3;
+        const std::uint8_t* r1 =
+            f.data + static_cast<std::size_t>(y1) * f.stride + static_cast<std::size_t>(crop.x) * 3;
         const int wy1 = (ay.w1[dy] + 4) >> 3;  // 8-bit vertical weight
         const int wy0 = 256 - wy1;
         std::uint8_t* out = dst + dy * dst_row;
@@ -159,12 +161,12 @@ void resize_packed3(const FrameView& f, const Rect& crop, std::uint8_t* dst, con
             const uint16x8_t b = vmovl_u8(vld1_u8(r1 + o));
             // v = (a * wy0 + b * wy1) >> 1: [x0.c0 x0.c1 x0.c2 x1.c0 | x1.c1 x1.c2 . .]
             const uint16x8_t v = vshrq_n_u16(vmlaq_n_u16(vmulq_n_u16(a, nw0), b, nw1), 1);
-            const uint16x4_t t0 = vget_low_u16(v);                     // x0 taps
-            const uint16x4_t t1 = vext_u16(t0, vget_high_u16(v), 3);   // x1 taps
+            const uint16x4_t t0 = vget_low_u16(v);                    // x0 taps
+            const uint16x4_t t1 = vext_u16(t0, vget_high_u16(v), 3);  // x1 taps
             const std::uint32_t wp = wxp[dx];
             uint32x4_t r = vmull_n_u16(t0, static_cast<std::uint16_t>(wp & 0xFFFF));
             r = vmlal_n_u16(r, t1, static_cast<std::uint16_t>(wp >> 16));
-            const uint16x4_t n16 = vmovn_u32(vrshrq_n_u32(r, 18));    // (r + 2^17) >> 18, <= 255
+            const uint16x4_t n16 = vmovn_u32(vrshrq_n_u32(r, 18));  // (r + 2^17) >> 18, <= 255
             const uint8x8_t n8 = vtbl1_u8(vmovn_u16(vcombine_u16(n16, n16)), order);
             const std::uint32_t px = vget_lane_u32(vreinterpret_u32_u8(n8), 0);
             std::memcpy(out, &px, 4);  // the 4th byte is overwritten by the next pixel
@@ -283,10 +285,9 @@ void resize_yuv(const FrameView& f, const Rect& crop, std::uint8_t* dst, const T
                    uvp + static_cast<std::size_t>(y1 >> 1) * uv_stride + crop.x, ncols, wy0, wy1, vcp);
 #if defined(__SSE2__)
             const __m128i offs = _mm_set_epi32(128 << 6, 0, 128 << 6, 16 << 6);  // [Y U 0 V] offsets
-            const __m128i coef = _mm_set_epi16(0, static_cast<short>(-kCGV), static_cast<short>(kCBU),
-                                               static_cast<short>(kCY), static_cast<short>(-kCGU),
-                                               static_cast<short>(kCY), static_cast<short>(kCRV),
-                                               static_cast<short>(kCY));
+            const __m128i coef = _mm_set_epi16(
+                0, static_cast<short>(-kCGV), static_cast<short>(kCBU), static_cast<short>(kCY),
+                static_cast<short>(-kCGU), static_cast<short>(kCY), static_cast<short>(kCRV), static_cast<short>(kCY));
             const __m128i lane1 = _mm_set_epi32(0, 0, -1, 0);
             const __m128i r11 = _mm_set1_epi32(1 << 11), r18 = _mm_set1_epi32(1 << 18);
             const __m128i zero = _mm_setzero_si128();
@@ -303,27 +304,26 @@ void resize_yuv(const FrameView& f, const Rect& crop, std::uint8_t* dst, const T
                 const __m128i s = _mm_madd_epi16(yuv, _mm_loadu_si128(reinterpret_cast<const __m128i*>(tw + 4 * x)));
                 return _mm_sub_epi32(_mm_srai_epi32(_mm_add_epi32(s, r11), 12), offs);
             };
-            const __m128i coef_rg = _mm_set_epi16(static_cast<short>(-kCGU), static_cast<short>(kCY),
-                                                  static_cast<short>(kCRV), static_cast<short>(kCY),
-                                                  static_cast<short>(-kCGU), static_cast<short>(kCY),
-                                                  static_cast<short>(kCRV), static_cast<short>(kCY));
-            const __m128i coef_bg = _mm_set_epi16(0, static_cast<short>(-kCGV), static_cast<short>(kCBU),
-                                                  static_cast<short>(kCY), 0, static_cast<short>(-kCGV),
-                                                  static_cast<short>(kCBU), static_cast<short>(kCY));
+            const __m128i coef_rg = _mm_set_epi16(
+                static_cast<short>(-kCGU), static_cast<short>(kCY), static_cast<short>(kCRV), static_cast<short>(kCY),
+                static_cast<short>(-kCGU), static_cast<short>(kCY), static_cast<short>(kCRV), static_cast<short>(kCY));
+            const __m128i coef_bg =
+                _mm_set_epi16(0, static_cast<short>(-kCGV), static_cast<short>(kCBU), static_cast<short>(kCY), 0,
+                              static_cast<short>(-kCGV), static_cast<short>(kCBU), static_cast<short>(kCY));
             const __m128i odd = _mm_set_epi32(-1, 0, -1, 0);
             // Two pixels per step; the step after them still has a pixel to overwrite the 4th byte.
             for (; dx + 2 < t.width; dx += 2) {
                 const __m128i p = _mm_packs_epi32(gather(dx), gather(dx + 1));  // [Y U 0 V | Y U 0 V]
                 // [Y V Y U] per pixel -> (R, G part 1); [Y U V 0] -> (B, G part 2)
-                const __m128i q1 = _mm_shufflehi_epi16(_mm_shufflelo_epi16(p, _MM_SHUFFLE(1, 0, 3, 0)),
-                                                       _MM_SHUFFLE(1, 0, 3, 0));
-                const __m128i q2 = _mm_shufflehi_epi16(_mm_shufflelo_epi16(p, _MM_SHUFFLE(2, 3, 1, 0)),
-                                                       _MM_SHUFFLE(2, 3, 1, 0));
-                const __m128i z = _mm_madd_epi16(q2, coef_bg);                                 // [Ba G2a Bb G2b]
-                __m128i x = _mm_madd_epi16(q1, coef_rg);                                       // [Ra G1a Rb G1b]
-                x = _mm_add_epi32(x, _mm_and_si128(z, odd));                                   // [Ra Ga Rb Gb]
-                __m128i a = _mm_unpacklo_epi64(x, z);                                          // [Ra Ga Ba .]
-                __m128i b = _mm_unpackhi_epi64(x, z);                                          // [Rb Gb Bb .]
+                const __m128i q1 =
+                    _mm_shufflehi_epi16(_mm_shufflelo_epi16(p, _MM_SHUFFLE(1, 0, 3, 0)), _MM_SHUFFLE(1, 0, 3, 0));
+                const __m128i q2 =
+                    _mm_shufflehi_epi16(_mm_shufflelo_epi16(p, _MM_SHUFFLE(2, 3, 1, 0)), _MM_SHUFFLE(2, 3, 1, 0));
+                const __m128i z = _mm_madd_epi16(q2, coef_bg);  // [Ba G2a Bb G2b]
+                __m128i x = _mm_madd_epi16(q1, coef_rg);        // [Ra G1a Rb G1b]
+                x = _mm_add_epi32(x, _mm_and_si128(z, odd));    // [Ra Ga Rb Gb]
+                __m128i a = _mm_unpacklo_epi64(x, z);           // [Ra Ga Ba .]
+                __m128i b = _mm_unpackhi_epi64(x, z);           // [Rb Gb Bb .]
                 a = _mm_srai_epi32(_mm_add_epi32(a, r18), 19);
                 b = _mm_srai_epi32(_mm_add_epi32(b, r18), 19);
                 if (bgr) {
@@ -398,8 +398,8 @@ void validate_frame(const FrameView& f) {
     }
     if (f.stride < min_stride) {
         throw std::invalid_argument(std::string(to_string(f.format)) + " frame of width " + std::to_string(f.width) +
-                                    ": stride " + std::to_string(f.stride) + " is below " +
-                                    std::to_string(min_stride) + " bytes");
+                                    ": stride " + std::to_string(f.stride) + " is below " + std::to_string(min_stride) +
+                                    " bytes");
     }
     if ((f.format == PixelFormat::NV12 || f.format == PixelFormat::YUYV) && (f.width % 2) != 0) {
         throw std::invalid_argument(std::string(to_string(f.format)) + " frame width " + std::to_string(f.width) +
@@ -428,8 +428,8 @@ void crop_resize(const FrameView& frame, const Rect& crop, std::uint8_t* dst_buf
         throw std::invalid_argument("model input size " + size_str(dst.width, dst.height) + " must be positive");
     }
     if (dst.w_stride < dst.width) {
-        throw std::invalid_argument("model input w_stride " + std::to_string(dst.w_stride) +
-                                    " is below its width " + std::to_string(dst.width));
+        throw std::invalid_argument("model input w_stride " + std::to_string(dst.w_stride) + " is below its width " +
+                                    std::to_string(dst.width));
     }
     if (crop.w <= 0 || crop.h <= 0 || crop.x < 0 || crop.y < 0 || crop.x + crop.w > frame.width ||
         crop.y + crop.h > frame.height) {
@@ -448,12 +448,16 @@ void crop_resize(const FrameView& frame, const Rect& crop, std::uint8_t* dst_buf
     const bool want_bgr = order == ColorOrder::BGR;
     switch (frame.format) {
         case PixelFormat::RGB888:
-            if (want_bgr) resize_packed3<true>(frame, crop, dst_buf, dst, ax, ay);
-            else resize_packed3<false>(frame, crop, dst_buf, dst, ax, ay);
+            if (want_bgr)
+                resize_packed3<true>(frame, crop, dst_buf, dst, ax, ay);
+            else
+                resize_packed3<false>(frame, crop, dst_buf, dst, ax, ay);
             break;
         case PixelFormat::BGR888:
-            if (want_bgr) resize_packed3<false>(frame, crop, dst_buf, dst, ax, ay);
-            else resize_packed3<true>(frame, crop, dst_buf, dst, ax, ay);
+            if (want_bgr)
+                resize_packed3<false>(frame, crop, dst_buf, dst, ax, ay);
+            else
+                resize_packed3<true>(frame, crop, dst_buf, dst, ax, ay);
             break;
         case PixelFormat::NV12: resize_yuv<PixelFormat::NV12>(frame, crop, dst_buf, dst, ax, ay, want_bgr); break;
         case PixelFormat::YUYV: resize_yuv<PixelFormat::YUYV>(frame, crop, dst_buf, dst, ax, ay, want_bgr); break;

@@ -9,9 +9,9 @@ namespace rv1103 {
 
 // A decoded image, packed RGB888 (grey images are expanded to R = G = B).
 struct RgbImage {
-  int width = 0;
-  int height = 0;
-  std::vector<std::uint8_t> rgb;  // width * height * 3
+    int width = 0;
+    int height = 0;
+    std::vector<std::uint8_t> rgb;  // width * height * 3
 };
 
 // True when this build decodes JPEG (RV1103_HAVE_JPEG).

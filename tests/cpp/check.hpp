@@ -49,21 +49,22 @@ std::string describe(const char* expr, const A& a, const B& b) {
 
 #define CHECK_CAT2(a, b) a##b
 #define CHECK_CAT(a, b) CHECK_CAT2(a, b)
-#define TEST(name)                                                                          \
-    static void CHECK_CAT(test_fn_, __LINE__)();                                            \
+#define TEST(name)                                                                                         \
+    static void CHECK_CAT(test_fn_, __LINE__)();                                                           \
     static check::Register CHECK_CAT(test_reg_, __LINE__)(name, __FILE__, &CHECK_CAT(test_fn_, __LINE__)); \
     static void CHECK_CAT(test_fn_, __LINE__)()
 
-#define CHECK(cond)                                                \
-    do {                                                           \
-        if (!(cond)) check::fail(__FILE__, __LINE__, #cond);       \
+#define CHECK(cond)                                          \
+    do {                                                     \
+        if (!(cond)) check::fail(__FILE__, __LINE__, #cond); \
     } while (0)
 
 #define CHECK_EQ(a, b)                                                                          \
     do {                                                                                        \
         const auto check_a_ = (a); /* copies: (a) may be a part of a temporary */               \
         const auto check_b_ = (b);                                                              \
-        if (!(check_a_ == check_b_)) check::fail(__FILE__, __LINE__, check::describe(#a " == " #b, check_a_, check_b_)); \
+        if (!(check_a_ == check_b_))                                                            \
+            check::fail(__FILE__, __LINE__, check::describe(#a " == " #b, check_a_, check_b_)); \
     } while (0)
 
 #define CHECK_NEAR(a, b, tol)                                                                   \
@@ -75,19 +76,19 @@ std::string describe(const char* expr, const A& a, const B& b) {
     } while (0)
 
 // The expression must throw `type` whose what() contains `substring`.
-#define CHECK_THROWS_WITH(expr, type, substring)                                                      \
-    do {                                                                                              \
-        bool check_thrown_ = false;                                                                   \
-        try {                                                                                         \
-            (void)(expr);                                                                             \
-        } catch (const type& check_e_) {                                                              \
-            check_thrown_ = true;                                                                     \
-            if (std::string(check_e_.what()).find(substring) == std::string::npos)                    \
-                check::fail(__FILE__, __LINE__,                                                       \
+#define CHECK_THROWS_WITH(expr, type, substring)                                                                    \
+    do {                                                                                                            \
+        bool check_thrown_ = false;                                                                                 \
+        try {                                                                                                       \
+            (void)(expr);                                                                                           \
+        } catch (const type& check_e_) {                                                                            \
+            check_thrown_ = true;                                                                                   \
+            if (std::string(check_e_.what()).find(substring) == std::string::npos)                                  \
+                check::fail(__FILE__, __LINE__,                                                                     \
                             std::string(#expr " threw '") + check_e_.what() + "', expected '" + (substring) + "'"); \
-        } catch (...) {                                                                               \
-            check_thrown_ = true;                                                                     \
-            check::fail(__FILE__, __LINE__, #expr " threw another exception type than " #type);      \
-        }                                                                                             \
-        if (!check_thrown_) check::fail(__FILE__, __LINE__, #expr " did not throw " #type);           \
+        } catch (...) {                                                                                             \
+            check_thrown_ = true;                                                                                   \
+            check::fail(__FILE__, __LINE__, #expr " threw another exception type than " #type);                     \
+        }                                                                                                           \
+        if (!check_thrown_) check::fail(__FILE__, __LINE__, #expr " did not throw " #type);                         \
     } while (0)

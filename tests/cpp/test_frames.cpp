@@ -39,9 +39,7 @@ double ref_sample(const std::vector<double>& img, int img_w, int ch, int c, cons
     double fx, fy;
     coord(dx, crop.w, out_w, x0, x1, fx);
     coord(dy, crop.h, out_h, y0, y1, fy);
-    auto px = [&](int x, int y) {
-        return img[(static_cast<std::size_t>(crop.y + y) * img_w + (crop.x + x)) * ch + c];
-    };
+    auto px = [&](int x, int y) { return img[(static_cast<std::size_t>(crop.y + y) * img_w + (crop.x + x)) * ch + c]; };
     return (1 - fy) * ((1 - fx) * px(x0, y0) + fx * px(x1, y0)) + fy * ((1 - fx) * px(x0, y1) + fx * px(x1, y1));
 }
 
@@ -86,14 +84,14 @@ TEST("RGB888 resize matches a double-precision reference within 1, honours w_str
         Rect crop;
         int ow, oh, w_stride;
     } cases[] = {
-        {641, 479, 5, {80, 0, 476, 476}, 96, 96, 96},       // downscale, padded frame rows
-        {641, 479, 0, {164, 0, 476, 476}, 224, 224, 240},   // w_stride > width
-        {101, 77, 3, {9, 3, 61, 61}, 96, 96, 100},          // upscale
-        {300, 200, 1, {13, 7, 150, 150}, 97, 61, 99},       // non-square output, odd sizes
-        {64, 64, 0, {0, 0, 64, 64}, 64, 64, 64},            // identity
-        {300, 200, 0, {100, 0, 200, 200}, 64, 64, 64},      // touches the last row and column, no padding
-        {50, 40, 0, {10, 0, 40, 40}, 96, 96, 96},           // upscale into the bottom-right corner
-        {8, 8, 0, {7, 7, 1, 1}, 3, 3, 3},                   // a 1-pixel crop in the last pixel
+        {641, 479, 5, {80, 0, 476, 476}, 96, 96, 96},      // downscale, padded frame rows
+        {641, 479, 0, {164, 0, 476, 476}, 224, 224, 240},  // w_stride > width
+        {101, 77, 3, {9, 3, 61, 61}, 96, 96, 100},         // upscale
+        {300, 200, 1, {13, 7, 150, 150}, 97, 61, 99},      // non-square output, odd sizes
+        {64, 64, 0, {0, 0, 64, 64}, 64, 64, 64},           // identity
+        {300, 200, 0, {100, 0, 200, 200}, 64, 64, 64},     // touches the last row and column, no padding
+        {50, 40, 0, {10, 0, 40, 40}, 96, 96, 96},          // upscale into the bottom-right corner
+        {8, 8, 0, {7, 7, 1, 1}, 3, 3, 3},                  // a 1-pixel crop in the last pixel
     };
     for (const auto& cs : cases) {
         const Packed p = random_packed(cs.fw, cs.fh, cs.pad, false);
@@ -168,9 +166,8 @@ const struct {
     const char* name;
     int y, u, v, r, g, b;
 } kColours[] = {
-    {"white", 235, 128, 128, 255, 255, 255}, {"black", 16, 128, 128, 0, 0, 0},
-    {"red", 81, 90, 240, 255, 0, 0},         {"green", 145, 54, 34, 0, 255, 0},
-    {"blue", 41, 240, 110, 0, 0, 255},       {"grey", 126, 128, 128, 128, 128, 128},
+    {"white", 235, 128, 128, 255, 255, 255}, {"black", 16, 128, 128, 0, 0, 0},  {"red", 81, 90, 240, 255, 0, 0},
+    {"green", 145, 54, 34, 0, 255, 0},       {"blue", 41, 240, 110, 0, 0, 255}, {"grey", 126, 128, 128, 128, 128, 128},
 };
 
 }  // namespace
@@ -219,7 +216,8 @@ TEST("NV12 and YUYV textured frames match convert-then-resize within 1") {
             for (int c = 0; c < 3; ++c) rgb[(static_cast<std::size_t>(y) * w + x) * 3 + c] = px[c];
         }
     const int stride = w + 6;
-    std::vector<std::uint8_t> y_plane(static_cast<std::size_t>(stride) * h), uv_plane(static_cast<std::size_t>(stride) * h / 2);
+    std::vector<std::uint8_t> y_plane(static_cast<std::size_t>(stride) * h),
+        uv_plane(static_cast<std::size_t>(stride) * h / 2);
     for (int y = 0; y < h; ++y)
         for (int x = 0; x < w; ++x) y_plane[y * stride + x] = static_cast<std::uint8_t>(Y[y * w + x]);
     for (int y = 0; y < h / 2; ++y)

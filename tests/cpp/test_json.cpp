@@ -18,7 +18,8 @@ TEST("parse nested values, escapes and unicode") {
 
 TEST("syntax errors carry line and column") {
     CHECK_THROWS_WITH(json::parse("{\"a\": 1,}"), json::ParseError, "expected a string key");
-    CHECK_THROWS_WITH(json::parse("{\n  \"a\": 1,\n  \"a\": 2}"), json::ParseError, "duplicate key 'a' at line 3, column 3");
+    CHECK_THROWS_WITH(json::parse("{\n  \"a\": 1,\n  \"a\": 2}"), json::ParseError,
+                      "duplicate key 'a' at line 3, column 3");
     CHECK_THROWS_WITH(json::parse("[1, 2"), json::ParseError, "expected ',' or ']'");
     CHECK_THROWS_WITH(json::parse("\"abc"), json::ParseError, "unterminated string");
     CHECK_THROWS_WITH(json::parse("01"), json::ParseError, "unexpected text");

@@ -76,8 +76,8 @@ TEST("hysteresis: a change is reported after H consecutive frames") {
     CHECK_EQ(v.vote(a).decision, 0);  // first frame sets the state
     Vote x = v.vote(b);
     CHECK_EQ(x.raw_decision, 1);
-    CHECK_EQ(x.decision, 0);        // 1 of 2
-    CHECK_NEAR(x.score, 0.1, 1e-6);  // mean of the reported class this frame
+    CHECK_EQ(x.decision, 0);          // 1 of 2
+    CHECK_NEAR(x.score, 0.1, 1e-6);   // mean of the reported class this frame
     CHECK_EQ(v.vote(a).decision, 0);  // back to 0 cancels
     CHECK_EQ(v.vote(b).decision, 0);
     CHECK_EQ(v.vote(b).decision, 1);  // second in a row

@@ -43,7 +43,7 @@ class Value {
 
     Type type() const { return type_; }
     bool is_null() const { return type_ == Type::Null; }
-    bool as_bool() const;                // throws std::runtime_error on the wrong type
+    bool as_bool() const;  // throws std::runtime_error on the wrong type
     double as_number() const;
     const std::string& as_string() const;
     const Array& as_array() const;
