@@ -92,16 +92,21 @@ PipeEngine::PipeEngine(const std::string& command, int w_stride_pad, int timeout
         throw std::runtime_error(std::string("pipe engine did not start: ") + e.what() + status);
     }
     try {
-        const camrt::json::Value hello = camrt::json::parse(line);
-        const camrt::json::Value* ready = hello.find("ready");
-        if (!ready || !ready->as_bool()) {
-            const camrt::json::Value* err = hello.find("error");
-            throw std::runtime_error(err ? err->as_string() : "server said it is not ready");
+        namespace json = camrt::json;
+        const json::Value hello = json::parse(line);
+        const json::Value* ready = json::member(hello, "ready");
+        if (!ready || !ready->is_boolean() || !ready->get<bool>()) {
+            const json::Value* err = json::member(hello, "error");
+            throw std::runtime_error(err && err->is_string() ? json::excerpt(err->get<std::string>(), 500)
+                                                             : "server said it is not ready");
         }
         auto num = [&](const char* key) {
-            const camrt::json::Value* v = hello.find(key);
-            if (!v) throw std::runtime_error(std::string("ready line lacks '") + key + "'");
-            return static_cast<int>(v->as_number());
+            const json::Value* v = json::member(hello, key);
+            if (!v || !v->is_number_integer()) {
+                throw std::runtime_error(std::string("ready line lacks an integer '") + key + "'");
+            }
+            const long long n = v->get<long long>();
+            return static_cast<int>(n < 0 ? -1 : (n > 1000000 ? 1000000 : n));
         };
         info_.height = num("h");
         info_.width = num("w");
@@ -113,8 +118,8 @@ PipeEngine::PipeEngine(const std::string& command, int w_stride_pad, int timeout
                                      std::to_string(info_.width) + "x" + std::to_string(info_.channels) + " with " +
                                      std::to_string(classes) + " classes");
         }
-        if (const auto* v = hello.find("runtime")) runtime_ = v->as_string();
-        if (const auto* v = hello.find("note")) note_ = v->as_string();
+        if (const auto* v = json::member(hello, "runtime"); v && v->is_string()) runtime_ = v->get<std::string>();
+        if (const auto* v = json::member(hello, "note"); v && v->is_string()) note_ = v->get<std::string>();
         info_.w_stride = info_.width + w_stride_pad;
         buf_.assign(info_.size_bytes(), 0);
         packed_.resize(static_cast<std::size_t>(info_.height) * info_.width * info_.channels);

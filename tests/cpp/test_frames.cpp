@@ -1,10 +1,14 @@
+#include <doctest/doctest.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <stdexcept>
 #include <vector>
 
 #include "camrt/frames.hpp"
-#include "check.hpp"
+
+TEST_SUITE_BEGIN("frames");
 
 using camrt::ColorOrder;
 using camrt::FrameView;
@@ -78,7 +82,7 @@ Packed random_packed(int w, int h, int pad, bool bgr) {
 
 }  // namespace
 
-TEST("RGB888 resize matches a double-precision reference within 1, honours w_stride") {
+TEST_CASE("RGB888 resize matches a double-precision reference within 1, honours w_stride") {
     const struct {
         int fw, fh, pad;
         Rect crop;
@@ -119,7 +123,7 @@ TEST("RGB888 resize matches a double-precision reference within 1, honours w_str
     }
 }
 
-TEST("identity crop copies pixels exactly; BGR in / RGB out swaps channels") {
+TEST_CASE("identity crop copies pixels exactly; BGR in / RGB out swaps channels") {
     const Packed p = random_packed(40, 30, 2, true);  // bytes stored BGR, p.rgb holds RGB
     FrameView f{p.bytes.data(), 40, 30, PixelFormat::BGR888, p.stride, nullptr, 0};
     const TensorInfo t{20, 20, 3, 20};
@@ -172,7 +176,7 @@ const struct {
 
 }  // namespace
 
-TEST("NV12 and YUYV solid colours decode to the known RGB values") {
+TEST_CASE("NV12 and YUYV solid colours decode to the known RGB values") {
     const TensorInfo t{8, 8, 3, 8};
     for (const auto& col : kColours) {
         for (PixelFormat fmt : {PixelFormat::NV12, PixelFormat::YUYV}) {
@@ -199,7 +203,7 @@ TEST("NV12 and YUYV solid colours decode to the known RGB values") {
     }
 }
 
-TEST("NV12 and YUYV textured frames match convert-then-resize within 1") {
+TEST_CASE("NV12 and YUYV textured frames match convert-then-resize within 1") {
     const int w = 90, h = 70;
     // Mid-range values: no clamping, so interpolating YUV then converting equals converting then
     // interpolating up to rounding.
@@ -259,22 +263,26 @@ TEST("NV12 and YUYV textured frames match convert-then-resize within 1") {
     CHECK(worst <= 1);
 }
 
-TEST("bad frames, crops and tensors are refused with the reason") {
+TEST_CASE("bad frames, crops and tensors are refused with the reason") {
     std::vector<std::uint8_t> buf(100 * 50 * 3);
     std::vector<std::uint8_t> out(32 * 32 * 3);
     FrameView f{buf.data(), 100, 50, PixelFormat::RGB888, 300, nullptr, 0};
     const TensorInfo t{32, 32, 3, 32};
-    CHECK_THROWS_WITH(camrt::crop_resize(f, Rect{60, 0, 50, 50}, out.data(), t), std::invalid_argument,
-                      "does not fit the frame 100x50");
-    CHECK_THROWS_WITH(camrt::crop_resize(f, Rect{0, 0, 0, 0}, out.data(), t), std::invalid_argument, "does not fit");
-    CHECK_THROWS_WITH(camrt::crop_resize(f, Rect{0, 0, 50, 50}, out.data(), TensorInfo{32, 32, 3, 31}),
-                      std::invalid_argument, "w_stride 31");
-    CHECK_THROWS_WITH(camrt::crop_resize(f, Rect{0, 0, 50, 50}, out.data(), TensorInfo{32, 32, 1, 32}),
-                      std::invalid_argument, "only 3");
+    CHECK_THROWS_WITH_AS(camrt::crop_resize(f, Rect{60, 0, 50, 50}, out.data(), t),
+                         doctest::Contains("does not fit the frame 100x50"), std::invalid_argument);
+    CHECK_THROWS_WITH_AS(camrt::crop_resize(f, Rect{0, 0, 0, 0}, out.data(), t), doctest::Contains("does not fit"),
+                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS(camrt::crop_resize(f, Rect{0, 0, 50, 50}, out.data(), TensorInfo{32, 32, 3, 31}),
+                         doctest::Contains("w_stride 31"), std::invalid_argument);
+    CHECK_THROWS_WITH_AS(camrt::crop_resize(f, Rect{0, 0, 50, 50}, out.data(), TensorInfo{32, 32, 1, 32}),
+                         doctest::Contains("only 3"), std::invalid_argument);
     FrameView narrow{buf.data(), 100, 50, PixelFormat::RGB888, 299, nullptr, 0};
-    CHECK_THROWS_WITH(camrt::validate_frame(narrow), std::invalid_argument, "stride 299");
+    CHECK_THROWS_WITH_AS(camrt::validate_frame(narrow), doctest::Contains("stride 299"), std::invalid_argument);
     FrameView nv{buf.data(), 100, 50, PixelFormat::NV12, 100, nullptr, 0};
-    CHECK_THROWS_WITH(camrt::crop_resize(nv, Rect{1, 0, 40, 40}, out.data(), t), std::invalid_argument, "even");
+    CHECK_THROWS_WITH_AS(camrt::crop_resize(nv, Rect{1, 0, 40, 40}, out.data(), t), doctest::Contains("even"),
+                         std::invalid_argument);
     FrameView odd{buf.data(), 99, 50, PixelFormat::YUYV, 200, nullptr, 0};
-    CHECK_THROWS_WITH(camrt::validate_frame(odd), std::invalid_argument, "width 99 must be even");
+    CHECK_THROWS_WITH_AS(camrt::validate_frame(odd), doctest::Contains("width 99 must be even"), std::invalid_argument);
 }
+
+TEST_SUITE_END();
