@@ -7,6 +7,7 @@
 #include "camrt/clock.hpp"
 #include "camrt/config.hpp"
 #include "camrt/config_watcher.hpp"
+#include "camrt/frames.hpp"
 #include "camrt/pipeline.hpp"
 #include "camrt/planner.hpp"
 #include "engine_factory.hpp"
@@ -29,13 +30,15 @@ std::string resolve_model(const rv1103::Options& o, const camrt::Config& cfg) {
 // -2: from the config; -1: any free port; 0: off.
 int wanted_port(const rv1103::Options& o, const camrt::Config& cfg) { return o.port == -2 ? cfg.output_port : o.port; }
 
-std::unique_ptr<rv1103::TcpBroadcast> open_tcp(const std::string& bind, int port) {
+std::unique_ptr<rv1103::TcpBroadcast> open_tcp(const rv1103::Options& o, int port) {
     if (port == 0) {
         log("TCP output off");
         return nullptr;
     }
-    auto tcp = std::make_unique<rv1103::TcpBroadcast>(bind, port < 0 ? 0 : port);
-    log("listening on " + bind + ":" + std::to_string(tcp->port()) + " (JSON lines)");
+    auto tcp =
+        std::make_unique<rv1103::TcpBroadcast>(o.bind, port < 0 ? 0 : port, static_cast<std::size_t>(o.max_clients));
+    log("listening on " + o.bind + ":" + std::to_string(tcp->port()) + " (JSON lines, at most " +
+        std::to_string(o.max_clients) + " clients)");
     return tcp;
 }
 
@@ -47,6 +50,7 @@ int run(const rv1103::Options& opts) {
     std::string engine_desc;
     std::unique_ptr<camrt::Engine> engine = rv1103::make_engine(opts, model_path, engine_desc);
     log("engine " + engine_desc);
+    log(std::string("preprocessing: ") + camrt::preprocess_kernels() + " kernels");
 
     camrt::ConfigWatcher watcher(opts.config, engine->num_classes(), [](const std::string& m) { log("config: " + m); });
     camrt::Pipeline pipeline(*engine, watcher.current());
@@ -60,7 +64,7 @@ int run(const rv1103::Options& opts) {
     log("frames from " + source->describe());
 
     int port = wanted_port(opts, pipeline.config());
-    std::unique_ptr<rv1103::TcpBroadcast> tcp = open_tcp(opts.bind, port);
+    std::unique_ptr<rv1103::TcpBroadcast> tcp = open_tcp(opts, port);
 
     bool stdout_on = !opts.no_stdout;
     std::uint64_t index = 0;
@@ -76,7 +80,7 @@ int run(const rv1103::Options& opts) {
                     tcp.reset();
                     port = want;
                     try {
-                        tcp = open_tcp(opts.bind, port);
+                        tcp = open_tcp(opts, port);
                     } catch (const std::exception& e) {
                         log(std::string("config: ") + e.what() + "; TCP output off until the next reload");
                     }

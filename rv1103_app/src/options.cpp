@@ -35,7 +35,8 @@ std::string usage(bool have_rknn) {
         "                  [--engine " +
         std::string(have_rknn ? "rknn|pipe" : "pipe") +
         "] [--model model.rknn] [--engine-cmd CMD] [--pipe-w-stride-pad N]\n"
-        "                  [--count N] [--fps F] [--port N|auto|0] [--bind ADDR] [--width W --height H]\n"
+        "                  [--count N] [--fps F] [--port N|auto|0] [--bind ADDR] [--max-clients N]\n"
+        "                  [--width W --height H]\n"
         "                  [--loop] [--no-stdout]\n"
         "One JSON line per frame on stdout and to every TCP client. SIGHUP or a changed config file reloads\n"
         "the config (a bad file is rejected, the last good one stays); SIGTERM/SIGINT stop cleanly.\n";
@@ -76,6 +77,8 @@ Options parse_options(int argc, char** argv) {
             o.port = v == "auto" ? -1 : static_cast<int>(to_int(a, v, 0, 65535));
         } else if (a == "--bind") {
             o.bind = value();
+        } else if (a == "--max-clients") {
+            o.max_clients = static_cast<int>(to_int(a, value(), 1, 64));
         } else if (a == "--width") {
             o.width = static_cast<int>(to_int(a, value(), 16, 4096));
         } else if (a == "--height") {

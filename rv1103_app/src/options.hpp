@@ -22,8 +22,9 @@ struct Options {
     long long count = -1;                 // frames to process, -1 = until the source ends or a signal
     double fps = -1.0;                    // overrides the config's max_fps when >= 0
     int port = -2;                        // -2: the config's output_port; -1: auto (free port); 0: off
-    std::string bind = "0.0.0.0";
-    int width = 640;  // V4L2 capture size
+    std::string bind = "0.0.0.0";         // all interfaces: the host reads the lines over the network
+    int max_clients = 4;                  // TCP clients at a time (each may hold 256 KiB of unsent lines)
+    int width = 640;                      // V4L2 capture size
     int height = 480;
     bool loop = false;       // replay a folder / video forever
     bool no_stdout = false;  // JSON lines only on TCP (the init script uses this)

@@ -1,4 +1,4 @@
-// Host frame sources: a sorted image folder and a YUV4MPEG2 (.y4m) video, read without third-party code.
+// Host frame sources: a sorted image folder (image_io.hpp) and a YUV4MPEG2 (.y4m) video.
 #include <dirent.h>
 #include <sys/stat.h>
 
@@ -44,6 +44,7 @@ class ImageFolderSource : public FrameSource {
                 pos_ = 0;
             }
             const std::string& path = files_[pos_++];
+            img_ = RgbImage{};  // free the last frame first: never two decoded images at once
             try {
                 img_ = decode_image(path);
             } catch (const std::exception& e) {
@@ -51,7 +52,7 @@ class ImageFolderSource : public FrameSource {
                 continue;
             }
             out.view = camrt::FrameView{};
-            out.view.data = img_.rgb.data();
+            out.view.data = img_.rgb.get();
             out.view.width = img_.width;
             out.view.height = img_.height;
             out.view.format = camrt::PixelFormat::RGB888;
@@ -64,8 +65,7 @@ class ImageFolderSource : public FrameSource {
     }
 
     std::string describe() const override {
-        return "image folder " + label_ + " (" + std::to_string(files_.size()) + " files" +
-               (jpeg_supported() ? ", PPM/PGM/JPEG" : ", PPM/PGM") + ")";
+        return "image folder " + label_ + " (" + std::to_string(files_.size()) + " files, " + image_extensions() + ")";
     }
 
    private:
@@ -178,9 +178,7 @@ std::unique_ptr<FrameSource> open_image_folder(const std::string& path, bool loo
         if (err != 0) throw std::runtime_error(path + ": cannot list: " + std::strerror(err));
         std::sort(files.begin(), files.end());
         if (files.empty()) {
-            throw std::runtime_error(path + ": no image files (" +
-                                     std::string(jpeg_supported() ? ".ppm .pgm .pnm .jpg .jpeg" : ".ppm .pgm .pnm") +
-                                     ") in the folder");
+            throw std::runtime_error(path + ": no image files (" + image_extensions() + ") in the folder");
         }
     } else {
         if (!is_image_name(path)) {

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "camrt/clock.hpp"
+
 namespace rv1103 {
 
 namespace {
@@ -22,8 +24,9 @@ void set_nonblocking(int fd) {
 }
 }  // namespace
 
-TcpBroadcast::TcpBroadcast(const std::string& bind_addr, int port, std::size_t max_backlog_bytes)
-    : max_backlog_(max_backlog_bytes) {
+TcpBroadcast::TcpBroadcast(const std::string& bind_addr, int port, std::size_t max_clients,
+                           std::size_t max_backlog_bytes)
+    : max_clients_(max_clients), max_backlog_(max_backlog_bytes) {
     if (port < 0 || port > 65535) throw std::runtime_error("TCP port out of range 0..65535: " + std::to_string(port));
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -73,7 +76,21 @@ void TcpBroadcast::accept_pending() {
         fcntl(fd, F_SETFD, FD_CLOEXEC);
         char ip[INET_ADDRSTRLEN] = "?";
         inet_ntop(AF_INET, &peer.sin_addr, ip, sizeof ip);
-        Client c{fd, std::string(ip) + ":" + std::to_string(ntohs(peer.sin_port)), {}};
+        const std::string who = std::string(ip) + ":" + std::to_string(ntohs(peer.sin_port));
+        if (clients_.size() >= max_clients_) {
+            ::close(fd);
+            ++refused_;
+            const std::uint64_t now = camrt::monotonic_ns();
+            if (last_refusal_log_ == 0 || now - last_refusal_log_ >= 10'000'000'000ULL) {
+                std::fprintf(stderr,
+                             "rv1103_app: tcp client %s refused: %zu clients connected, the limit (%llu refused)\n",
+                             who.c_str(), clients_.size(), static_cast<unsigned long long>(refused_));
+                last_refusal_log_ = now;
+                refused_ = 0;
+            }
+            continue;
+        }
+        Client c{fd, who, {}};
         std::fprintf(stderr, "rv1103_app: tcp client %s connected\n", c.peer.c_str());
         clients_.push_back(std::move(c));
     }

@@ -11,7 +11,10 @@ namespace rv1103 {
 class TcpBroadcast {
    public:
     // Listens on `bind_addr:port` (port 0 picks a free one; see port()). Throws std::runtime_error.
-    TcpBroadcast(const std::string& bind_addr, int port, std::size_t max_backlog_bytes = 256 * 1024);
+    // At most max_clients clients at a time (each may hold max_backlog_bytes of unsent lines): one more is
+    // accepted and closed at once, logged (at most one line per 10 s for a flood).
+    TcpBroadcast(const std::string& bind_addr, int port, std::size_t max_clients = 4,
+                 std::size_t max_backlog_bytes = 256 * 1024);
     ~TcpBroadcast();
     TcpBroadcast(const TcpBroadcast&) = delete;
     TcpBroadcast& operator=(const TcpBroadcast&) = delete;
@@ -37,7 +40,10 @@ class TcpBroadcast {
 
     int listen_fd_ = -1;
     int port_ = 0;
+    std::size_t max_clients_;
     std::size_t max_backlog_;
+    std::uint64_t refused_ = 0;           // connections turned away since the last log line
+    std::uint64_t last_refusal_log_ = 0;  // monotonic ns
     std::vector<Client> clients_;
 };
 
