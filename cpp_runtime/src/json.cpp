@@ -154,11 +154,46 @@ const Value* member(const Value& v, const char* key) {
     return it == v.end() ? nullptr : &*it;
 }
 
+// Length of the valid UTF-8 sequence starting at s[i], or 0 when the bytes there are not one.
+std::size_t utf8_len(const std::string& s, std::size_t i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    std::size_t n;
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+    } else {
+        return 0;
+    }
+    if (i + n > s.size()) return 0;
+    for (std::size_t k = 1; k < n; ++k) {
+        if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
+    }
+    return n;
+}
+
 std::string excerpt(const std::string& s, std::size_t max_chars) {
-    if (s.size() <= max_chars) return s;
-    std::size_t n = max_chars;
-    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;  // not inside a UTF-8 sequence
-    return s.substr(0, n) + "...";
+    // Whole characters only, bytes that are not UTF-8 (a Latin-1 file) written as \xNN: a log line stays
+    // valid UTF-8 whatever the file held.
+    std::string out;
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const std::size_t n = utf8_len(s, i);
+        if (i + (n ? n : 1) > max_chars) return out + "...";
+        if (n == 0) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02X", static_cast<unsigned char>(s[i]));
+            out += buf;
+            ++i;
+        } else {
+            out.append(s, i, n);
+            i += n;
+        }
+    }
+    return out;
 }
 
 void write_string(std::string& out, const std::string& s) {

@@ -56,7 +56,8 @@ TEST_CASE("numbers out of double's range, invalid UTF-8 and control characters a
                          doctest::Contains("number out of range (number overflow parsing '1e999') at line 1, column 7"),
                          json::ParseError);
     CHECK_THROWS_WITH_AS(json::parse("[-1e999]"), doctest::Contains("out of range"), json::ParseError);
-    CHECK_THROWS_WITH_AS(json::parse("[\"caf\xe9\"]"), doctest::Contains("UTF-8"), json::ParseError);  // Latin-1
+    CHECK_THROWS_WITH_AS(json::parse("[\"caf\xe9\"]"), doctest::Contains("UTF-8 byte; last read: '\"caf\\xE9\"'"),
+                         json::ParseError);  // Latin-1, quoted as valid UTF-8
     CHECK_THROWS_WITH_AS(json::parse("[\"a\tb\"]"), doctest::Contains("control character"), json::ParseError);
     CHECK_THROWS_WITH_AS(json::parse(std::string("{}\0{\"x\": 1}", 12)),
                          doctest::Contains("NUL byte in the text (a corrupt file?) at line 1, column 3"),
@@ -90,6 +91,7 @@ TEST_CASE("size and nesting caps, and errors quote only a short excerpt") {
                            "cd",
                            3),
              std::string("ab..."));  // never half a UTF-8 character
+    CHECK_EQ(json::excerpt("r\xe9" "d\xc3", 40), std::string("r\\xE9" "d\\xC3"));  // not UTF-8: escaped
 }
 
 TEST_CASE("writers: string escapes, fixed decimals, shortest float") {

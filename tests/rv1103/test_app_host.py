@@ -196,6 +196,39 @@ def test_config_reload_good_then_bad_keeps_the_last_good(app_bin, scene, helpers
         app.kill()
 
 
+def test_hot_reload_survives_broken_files_one_after_another(app_bin, scene, helpers):
+    cfg = scene["config"]
+    app = helpers.Background([str(app_bin), "--config", str(cfg), "--frames", str(scene["frames"]),
+                              "--engine-cmd", scene["engine_cmd"], "--loop", "--fps", "30", "--port", "0"])
+    broken = [
+        (b"", "invalid JSON"),
+        (b"\x00\x01\xff\xfegarbage", "invalid JSON"),
+        ('{"labels": ["r\u00e9d", "blue"]}'.encode("latin-1"), "UTF-8"),
+        (b"[" * 100000 + b"]" * 100000, "a config is at most 65536"),
+        (b'{"labels": ["red", "blue"], "labels": ["blue", "red"]}', "duplicate key 'labels'"),
+        (b'{"labels": ["red", "blue"]', "invalid JSON"),
+    ]
+    try:
+        app.wait_for(lambda: len(app.out) >= 3, "first frames")
+        for i, (content, reason) in enumerate(broken):
+            n = sum("rejected" in ln for ln in app.err)
+            cfg.write_bytes(content)
+            st = cfg.stat()
+            os.utime(cfg, ns=(st.st_atime_ns, st.st_mtime_ns + (i + 1) * 1_000_000_000))
+            app.wait_for(lambda n=n: sum("rejected" in ln for ln in app.err) > n, f"rejection of {reason}")
+            line = [ln for ln in app.err if "rejected" in ln][-1]
+            assert reason in line and len(line) < 400, line
+        cfg.unlink()
+        cfg.mkdir()  # a folder where the file was
+        app.wait_for(lambda: any("is a folder" in ln for ln in app.err), "the folder's rejection")
+        mark = len(app.out)
+        app.wait_for(lambda: len(app.out) >= mark + 5, "frames after all of that")
+        assert not any("config reloaded" in ln for ln in app.err)  # the first config stayed in force
+        assert app.stop(signal.SIGTERM) == 0
+    finally:
+        app.kill()
+
+
 def test_tcp_clients_are_capped(app_bin, scene, helpers):
     argv = [str(app_bin), "--config", str(scene["config"]), "--frames", str(scene["frames"]), "--engine-cmd",
             scene["engine_cmd"], "--loop", "--fps", "30", "--port", "auto", "--bind", "127.0.0.1",

@@ -42,7 +42,8 @@ Value parse(const std::string& text, const ParseLimits& limits = {});
 // The member `key` of an object, or nullptr when absent (or when v is not an object).
 const Value* member(const Value& v, const char* key);
 
-// At most max_chars bytes of s for an error message, cut at a UTF-8 character boundary, "..." when cut.
+// At most max_chars bytes of s for an error message, cut at a UTF-8 character boundary, "..." when cut;
+// bytes that are not valid UTF-8 are written as \xNN, so the message is always valid UTF-8.
 std::string excerpt(const std::string& s, std::size_t max_chars = 40);
 
 // Writes a JSON string literal (invalid UTF-8 becomes U+FFFD instead of failing).
