@@ -91,7 +91,11 @@ TEST_CASE("size and nesting caps, and errors quote only a short excerpt") {
                            "cd",
                            3),
              std::string("ab..."));  // never half a UTF-8 character
-    CHECK_EQ(json::excerpt("r\xe9" "d\xc3", 40), std::string("r\\xE9" "d\\xC3"));  // not UTF-8: escaped
+    CHECK_EQ(json::excerpt("r\xe9"
+                           "d\xc3",
+                           40),
+             std::string("r\\xE9"
+                         "d\\xC3"));  // not UTF-8: escaped
 }
 
 TEST_CASE("writers: string escapes, fixed decimals, shortest float") {

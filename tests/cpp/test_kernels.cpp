@@ -71,8 +71,8 @@ bool same_bytes(const detail::KernelSet& simd, const FrameView& f, const Rect& c
                     std::to_string(crop.x) + "," + std::to_string(crop.y) + " " + std::to_string(crop.w) + "x" +
                     std::to_string(crop.h) + " -> " + std::to_string(t.width) + "x" + std::to_string(t.height) +
                     " (w_stride " + std::to_string(t.w_stride) + "): byte " + std::to_string(i) + " (row " +
-                    std::to_string(px / t.w_stride) + ", column " + std::to_string(px % t.w_stride) +
-                    "): scalar " + std::to_string(a[i]) + ", " + simd.name + " " + std::to_string(b[i]);
+                    std::to_string(px / t.w_stride) + ", column " + std::to_string(px % t.w_stride) + "): scalar " +
+                    std::to_string(a[i]) + ", " + simd.name + " " + std::to_string(b[i]);
             return false;
         }
     }
@@ -152,9 +152,9 @@ TEST_CASE("the board's sizes: three crops of 640x480 into 64, 96 and 224 pixel i
         for (int side : {64, 96, 224}) {
             for (const Rect& crop : camrt::plan_crops(640, 480, 3, side, side)) {
                 std::string where;
-                CHECK_MESSAGE(same_bytes(*simd, f.view, crop, TensorInfo{side, side, 3, side + 4}, ColorOrder::RGB,
-                                         where),
-                              where);
+                CHECK_MESSAGE(
+                    same_bytes(*simd, f.view, crop, TensorInfo{side, side, 3, side + 4}, ColorOrder::RGB, where),
+                    where);
             }
         }
     }

@@ -1,4 +1,6 @@
 // Config and hot reload: Config, parse_config, load_config, check_model_classes, ConfigWatcher, SIGHUP.
+#include "camrt/config.hpp"
+
 #include <nanobind/stl/function.h>
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
@@ -8,7 +10,6 @@
 #include <optional>
 
 #include "bindings.hpp"
-#include "camrt/config.hpp"
 #include "camrt/config_watcher.hpp"
 
 namespace camrt_py {
@@ -26,8 +27,7 @@ std::optional<std::string> label_or_none(const camrt::Config& c, int idx) {
 class PyConfigWatcher : public camrt::ConfigWatcher {
    public:
     PyConfigWatcher(const std::string& path, int model_classes, nb::object log)
-        : camrt::ConfigWatcher(path, model_classes,
-                               log.is_none() ? Logger() : Logger([this](const std::string& line) {
+        : camrt::ConfigWatcher(path, model_classes, log.is_none() ? Logger() : Logger([this](const std::string& line) {
                                    nb::gil_scoped_acquire gil;
                                    if (log_.is_valid() && !log_.is_none()) log_(line);
                                })),
@@ -66,8 +66,7 @@ void bind_config(nb::module_& m) {
         .def_ro("fallback", &camrt::Config::fallback, "label index or -1")
         .def_prop_ro("fallback_label", [](const camrt::Config& c) { return label_or_none(c, c.fallback); })
         .def_ro("softmax", &camrt::Config::softmax)
-        .def_prop_ro("color_order",
-                     [](const camrt::Config& c) { return std::string(camrt::to_string(c.color_order)); })
+        .def_prop_ro("color_order", [](const camrt::Config& c) { return std::string(camrt::to_string(c.color_order)); })
         .def_ro("output_port", &camrt::Config::output_port)
         .def_ro("model", &camrt::Config::model)
         .def_ro("max_fps", &camrt::Config::max_fps)

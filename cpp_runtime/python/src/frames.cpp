@@ -60,7 +60,8 @@ using CropArg = std::variant<camrt::Rect, std::vector<std::int64_t>>;
 camrt::Rect to_rect(const CropArg& c) {
     if (const auto* r = std::get_if<camrt::Rect>(&c)) return *r;
     const auto& v = std::get<std::vector<std::int64_t>>(c);
-    if (v.size() != 4) value_error("a crop is a camrt.Rect or (x, y, w, h): got " + std::to_string(v.size()) + " values");
+    if (v.size() != 4)
+        value_error("a crop is a camrt.Rect or (x, y, w, h): got " + std::to_string(v.size()) + " values");
     return make_rect(v[0], v[1], v[2], v[3]);
 }
 
@@ -157,10 +158,8 @@ void bind_frames(nb::module_& m) {
             "h", [](const camrt::Rect& r) { return r.h; },
             [](camrt::Rect& r, std::int64_t v) { set_field(r, &camrt::Rect::h, v, "h"); })
         .def("astuple", [](const camrt::Rect& r) { return std::make_tuple(r.x, r.y, r.w, r.h); })
-        .def("__eq__",
-             [](const camrt::Rect& a, nb::handle b) {
-                 return nb::isinstance<camrt::Rect>(b) && a == nb::cast<camrt::Rect>(b);
-             })
+        .def("__eq__", [](const camrt::Rect& a,
+                          nb::handle b) { return nb::isinstance<camrt::Rect>(b) && a == nb::cast<camrt::Rect>(b); })
         .def("__repr__", [](const camrt::Rect& r) {
             return "Rect(x=" + std::to_string(r.x) + ", y=" + std::to_string(r.y) + ", w=" + std::to_string(r.w) +
                    ", h=" + std::to_string(r.h) + ")";
@@ -178,11 +177,10 @@ void bind_frames(nb::module_& m) {
         "plan_crops",
         [](std::int64_t frame_w, std::int64_t frame_h, std::int64_t n_crops, std::int64_t model_w,
            std::int64_t model_h) {
-            return camrt::plan_crops(checked_int(frame_w, INT_MIN, INT_MAX, "frame_w"),
-                                     checked_int(frame_h, INT_MIN, INT_MAX, "frame_h"),
-                                     checked_int(n_crops, INT_MIN, INT_MAX, "n_crops"),
-                                     checked_int(model_w, INT_MIN, INT_MAX, "model_w"),
-                                     checked_int(model_h, INT_MIN, INT_MAX, "model_h"));
+            return camrt::plan_crops(
+                checked_int(frame_w, INT_MIN, INT_MAX, "frame_w"), checked_int(frame_h, INT_MIN, INT_MAX, "frame_h"),
+                checked_int(n_crops, INT_MIN, INT_MAX, "n_crops"), checked_int(model_w, INT_MIN, INT_MAX, "model_w"),
+                checked_int(model_h, INT_MIN, INT_MAX, "model_h"));
         },
         "frame_w"_a, "frame_h"_a, "n_crops"_a, "model_w"_a, "model_h"_a,
         "Square crops along the long side (see planner.hpp); FrameTooSmall for a frame below the model input.");

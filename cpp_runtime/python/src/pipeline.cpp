@@ -1,5 +1,7 @@
 // The engine and the pipeline: Engine, CallableEngine (a Python callable as the model), StageTimes,
 // CropResult, FrameResult, to_json_line, Pipeline, monotonic_ns.
+#include "camrt/pipeline.hpp"
+
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
@@ -9,7 +11,6 @@
 #include "camrt/clock.hpp"
 #include "camrt/config.hpp"
 #include "camrt/engine.hpp"
-#include "camrt/pipeline.hpp"
 #include "camrt/result.hpp"
 
 namespace camrt_py {
@@ -56,8 +57,8 @@ class CallableEngine : public camrt::Engine {
                 nb::module_::import_("numpy").attr("asarray")(out, "dtype"_a = "float32").attr("reshape")(-1);
             auto a = nb::cast<nb::ndarray<const float, nb::ndim<1>, nb::device::cpu>>(arr);
             if (static_cast<std::int64_t>(a.shape(0)) != n_classes_) {
-                throw std::runtime_error("python engine returned " + std::to_string(a.shape(0)) +
-                                         " scores, expected " + std::to_string(n_classes_));
+                throw std::runtime_error("python engine returned " + std::to_string(a.shape(0)) + " scores, expected " +
+                                         std::to_string(n_classes_));
             }
             scores_.resize(a.shape(0));
             for (size_t i = 0; i < a.shape(0); ++i) scores_[i] = a(i);

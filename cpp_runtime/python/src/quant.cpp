@@ -1,6 +1,7 @@
 // Quantization helpers: dequantize (int8 / uint8), softmax.
-#include "bindings.hpp"
 #include "camrt/quant.hpp"
+
+#include "bindings.hpp"
 
 namespace camrt_py {
 
@@ -10,7 +11,7 @@ namespace {
 
 template <typename T>
 nb::ndarray<nb::numpy, float, nb::ndim<1>> dequant_impl(const nb::ndarray<const T, nb::ndim<1>, nb::c_contig>& q,
-                                                         std::int64_t zero_point, float scale) {
+                                                        std::int64_t zero_point, float scale) {
     const std::int32_t zp = checked_int(zero_point, -65536, 65536, "zero_point");
     const size_t n = q.shape(0);
     float* out = new float[n];

@@ -1,4 +1,6 @@
 // The voter: Vote, Voter (thresholds, penalty, k-of-n, hysteresis, fallback; the rule is in voter.hpp).
+#include "camrt/voter.hpp"
+
 #include <nanobind/stl/vector.h>
 
 #include <climits>
@@ -6,7 +8,6 @@
 
 #include "bindings.hpp"
 #include "camrt/config.hpp"
-#include "camrt/voter.hpp"
 
 namespace camrt_py {
 

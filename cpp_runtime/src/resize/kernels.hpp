@@ -25,9 +25,9 @@ constexpr int kOne = 1 << kBits;
 struct PackedRow {
     const std::uint8_t* r0;  // the two source rows, at the crop's left edge
     const std::uint8_t* r1;
-    std::size_t avail;  // bytes readable from r0 and from r1 (a kernel may load up to 8 bytes at a tap)
-    int wy0, wy1;       // vertical weights, wy0 + wy1 = 256
-    const int* xoff;    // per output pixel: byte offset of tap x0 in the row (tap x1 is `step` further)
+    std::size_t avail;        // bytes readable from r0 and from r1 (a kernel may load up to 8 bytes at a tap)
+    int wy0, wy1;             // vertical weights, wy0 + wy1 = 256
+    const int* xoff;          // per output pixel: byte offset of tap x0 in the row (tap x1 is `step` further)
     const std::uint32_t* wx;  // per output pixel: (w1 << 16) | w0, the horizontal weights
     int step;                 // 3, or 0 for a 1-pixel-wide crop (its x1 tap has zero weight)
     int width;                // output pixels

@@ -54,8 +54,7 @@ void vblend(const std::uint8_t* a, const std::uint8_t* b, int n, int wy0, int wy
         const uint8x16_t va = vld1q_u8(a + i);
         const uint8x16_t vb = vld1q_u8(b + i);
         const uint16x8_t lo = vmlaq_n_u16(vmulq_n_u16(vmovl_u8(vget_low_u8(va)), w0), vmovl_u8(vget_low_u8(vb)), w1);
-        const uint16x8_t hi =
-            vmlaq_n_u16(vmulq_n_u16(vmovl_u8(vget_high_u8(va)), w0), vmovl_u8(vget_high_u8(vb)), w1);
+        const uint16x8_t hi = vmlaq_n_u16(vmulq_n_u16(vmovl_u8(vget_high_u8(va)), w0), vmovl_u8(vget_high_u8(vb)), w1);
         vst1q_u16(out + i, vshrq_n_u16(lo, 1));
         vst1q_u16(out + i + 8, vshrq_n_u16(hi, 1));
     }

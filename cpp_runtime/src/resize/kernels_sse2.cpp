@@ -102,8 +102,10 @@ void nv12_row(const YuvRow& row) {
     for (; dx + 2 < row.width; dx += 2) {
         const __m128i p = _mm_packs_epi32(gather(dx), gather(dx + 1));  // [Y U 0 V | Y U 0 V]
         // [Y V Y U] per pixel -> (R, G part 1); [Y U V 0] -> (B, G part 2)
-        const __m128i q1 = _mm_shufflehi_epi16(_mm_shufflelo_epi16(p, _MM_SHUFFLE(1, 0, 3, 0)), _MM_SHUFFLE(1, 0, 3, 0));
-        const __m128i q2 = _mm_shufflehi_epi16(_mm_shufflelo_epi16(p, _MM_SHUFFLE(2, 3, 1, 0)), _MM_SHUFFLE(2, 3, 1, 0));
+        const __m128i q1 =
+            _mm_shufflehi_epi16(_mm_shufflelo_epi16(p, _MM_SHUFFLE(1, 0, 3, 0)), _MM_SHUFFLE(1, 0, 3, 0));
+        const __m128i q2 =
+            _mm_shufflehi_epi16(_mm_shufflelo_epi16(p, _MM_SHUFFLE(2, 3, 1, 0)), _MM_SHUFFLE(2, 3, 1, 0));
         const __m128i z = _mm_madd_epi16(q2, coef_bg);  // [Ba G2a Bb G2b]
         __m128i x = _mm_madd_epi16(q1, coef_rg);        // [Ra G1a Rb G1b]
         x = _mm_add_epi32(x, _mm_and_si128(z, odd));    // [Ra Ga Rb Gb]
