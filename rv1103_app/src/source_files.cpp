@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
@@ -24,6 +25,15 @@ bool ends_with(const std::string& s, const std::string& suffix) {
     if (s.size() < suffix.size()) return false;
     return std::equal(suffix.rbegin(), suffix.rend(), s.rbegin(),
                       [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+}
+
+// A frame side from a Y4M header token: -1 unless it is a plain number (no overflow on absurd ones).
+int header_side(const char* s) {
+    char* end = nullptr;
+    errno = 0;
+    const long v = std::strtol(s, &end, 10);
+    if (end == s || errno != 0 || v < 0 || v > 1000000) return -1;
+    return static_cast<int>(v);
 }
 
 std::string base_name(const std::string& p) {
@@ -90,14 +100,14 @@ class Y4mSource : public FrameSource {
         }
         std::string colour = "420jpeg";
         for (char* tok = std::strtok(line + 10, " \n"); tok; tok = std::strtok(nullptr, " \n")) {
-            if (tok[0] == 'W') w_ = std::atoi(tok + 1);
-            if (tok[0] == 'H') h_ = std::atoi(tok + 1);
+            if (tok[0] == 'W') w_ = header_side(tok + 1);
+            if (tok[0] == 'H') h_ = header_side(tok + 1);
             if (tok[0] == 'C') colour = tok + 1;
         }
-        if (w_ <= 0 || h_ <= 0 || w_ % 2 || h_ % 2) {
+        if (w_ <= 0 || h_ <= 0 || w_ % 2 || h_ % 2 || w_ > camrt::kMaxSide || h_ > camrt::kMaxSide) {
             std::fclose(f_);
             throw std::runtime_error(path_ + ": frame size " + std::to_string(w_) + "x" + std::to_string(h_) +
-                                     " must be positive and even");
+                                     " must be positive, even and at most " + std::to_string(camrt::kMaxSide));
         }
         if (colour.compare(0, 3, "420") != 0) {
             std::fclose(f_);

@@ -346,6 +346,10 @@ def test_bad_first_config_and_missing_frames_are_reported(app_bin, scene, tmp_pa
     assert r.returncode == 2 and "penalty" in r.stderr
     r = run_once(app_bin, {**scene, "frames": tmp_path / "none"})
     assert r.returncode == 1 and "no such file or folder" in r.stderr
+    huge = tmp_path / "huge.y4m"  # absurd sizes in a video header: refused, not allocated
+    huge.write_bytes(b"YUV4MPEG2 W99999999999999 H480 F10:1 C420jpeg\nFRAME\n")
+    r = run_once(app_bin, {**scene, "frames": huge})
+    assert r.returncode == 1 and "must be positive, even and at most 16384" in r.stderr
 
 
 def png_bomb(path: Path, side: int = 20000) -> None:
