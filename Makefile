@@ -1,7 +1,8 @@
 # Two commands for a fresh clone:
 #   make run    set everything up and run the main job on the emulated OpenMV H7
 #   make test   set everything up and run every test (C++ native, ASan/UBSan, ARMv7 under qemu; pytest)
-# Both install what they need (apt packages when run as root, a Python venv in .venv).
+# Both install what they need (apt packages when run as root, a Python venv in .venv), at the versions
+# pinned in constraints.txt (`make lock` refreshes it from pyproject.toml).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -9,12 +10,17 @@ BIN    := $(VENV)/bin
 JOBS   ?= $(shell nproc)
 APT_PACKAGES := cmake ninja-build g++ g++-arm-linux-gnueabihf qemu-user-static chromium clang-format \
 	nlohmann-json3-dev doctest-dev libstb-dev
+LOCK   := constraints.txt
+# `make run` settings: the live page's address and port, and the emulated board.
+HTTP_PORT ?= 8765
+BIND      ?= 127.0.0.1
+BOARD     ?= h7
 
-.PHONY: run test setup apt venv lint format stubs cpp-test py-test clean omv-client
+.PHONY: run test setup apt venv lint format stubs cpp-test py-test clean omv-client lock
 
 # The emulated H7 on a pty, flashed over the serial protocol, then watched (live page + terminal lines).
 run: setup
-	$(BIN)/python -m host_tools.demo
+	$(BIN)/python -m host_tools.demo --http-port $(HTTP_PORT) --bind $(BIND) --board $(BOARD)
 
 test: setup lint cpp-test py-test
 
@@ -39,14 +45,43 @@ apt:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-# The venv is rebuilt when pyproject.toml or any C++ source changes (the bindings are compiled by pip).
+# The venv is rebuilt when pyproject.toml, the lock or any C++ source changes (pip compiles the bindings).
+# Every install is constrained by the lock, build requirements included, so a fresh machine gets the versions
+# CI tested.
 venv: $(VENV)/.stamp
-$(VENV)/.stamp: pyproject.toml CMakeLists.txt $(shell find cpp_runtime -type f 2>/dev/null)
+$(VENV)/.stamp: pyproject.toml $(LOCK) CMakeLists.txt $(shell find cpp_runtime -type f 2>/dev/null)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q scikit-build-core nanobind
-	$(BIN)/pip install -q --no-build-isolation -e '.[dev]'
+	$(BIN)/pip install -q -c $(LOCK) --upgrade pip
+	$(BIN)/pip install -q -c $(LOCK) scikit-build-core nanobind
+	$(BIN)/pip install -q -c $(LOCK) --no-build-isolation -e '.[dev]'
 	touch $@
+
+# Refresh the lock: every dependency of pyproject.toml (runtime, the rv1103 and dev extras, the build
+# requirements and pip), resolved by uv against PyPI only (no local index or pip configuration of this
+# machine), for every Python the package supports. A model recipe that keeps a requirements.in beside it
+# (models/<name>/requirements.in) gets its own lock, models/<name>/constraints.txt, the same way.
+UV_COMPILE = $(BIN)/uv pip compile --universal --python-version 3.10 --no-config --quiet \
+	--index-url https://pypi.org/simple --annotation-style line
+# uv ignores upper bounds of Requires-Python: backports-strenum 1.3.1 (Python < 3.11 only) would be pinned for
+# every Python although ai-edge-litert needs backports-strenum on all of them; 1.2.8 installs everywhere.
+LOCK_FIXES := 'backports-strenum<1.3'
+# Only uv is needed (not the whole venv, whose install may be what a new lock fixes).
+$(BIN)/uv:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -c $(LOCK) uv
+lock: $(BIN)/uv
+	mkdir -p build
+	printf '%s\n' $(LOCK_FIXES) > build/lock-fixes.txt
+	$(BIN)/python -c 'import sys; tl = __import__("tomllib" if sys.version_info >= (3, 11) else "tomli"); \
+	  t = tl.load(open("pyproject.toml", "rb")); \
+	  print("\n".join(t["build-system"]["requires"] + ["pip"]))' > build/lock-build.in
+	$(UV_COMPILE) pyproject.toml build/lock-build.in --extra dev --extra rv1103 -c build/lock-fixes.txt \
+	  -o build/lock.txt
+	{ echo "# Pinned versions for make run / make test (pip install -c $(LOCK) ...). Made by make lock"; \
+	  echo "# from pyproject.toml (runtime, extras dev and rv1103, build requirements, pip): do not edit."; \
+	  cat build/lock.txt; } > $(LOCK)
+	for req in $(wildcard models/*/requirements.in); do \
+	  $(UV_COMPILE) $$req -o $$(dirname $$req)/constraints.txt || exit 1; done
 
 # C++ style: .clang-format (clang-format 14 from Debian); `make format` rewrites the files in place.
 CPP_SOURCES = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null || find cpp_runtime rv1103_app tests/cpp -name '*.[ch]pp')

@@ -89,6 +89,7 @@ class V2Link:
         token = "@@" + secrets.token_hex(6)
         self.client.exec_script(wrap_script(source, token))
         raw = b""  # decoded as a whole: a character may straddle two reads
+        buf = ""
         deadline = time.monotonic() + timeout
         while True:
             chunk = self.client.read_stdout()
@@ -102,8 +103,8 @@ class V2Link:
                         raise DeviceExecError(tb, out)
                     return out
             elif time.monotonic() > deadline:
-                raise DeviceError(f"the camera did not finish a script within {timeout:.0f} s "
-                                  f"(last output: {buf[-200:]!r})")
+                last = f"last output: {buf[-200:]!r}" if buf else "no output at all"
+                raise DeviceError(f"the camera did not finish a script within {timeout:g} s ({last})")
             else:
                 time.sleep(0.002)
 

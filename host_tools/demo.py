@@ -1,12 +1,13 @@
 """`make run`: the everyday loop on the emulated OpenMV H7, end to end over the serial protocol.
 
 1. start the emulated H7 on a pty (`host_tools sim openmv --pty`, its own process group so that Ctrl-C
-   reaches only us and watch; its log goes to .sim/openmv_pty.log);
+   reaches only us and watch; its filesystem and log are kept in the user state folder, host_tools/demo);
 2. `host_tools flash` the app, model, labels and config into it (as onto a board);
 3. `host_tools watch` it: terminal lines plus the live page's address, until Ctrl-C (or --duration);
 4. stop the emulator.
 
-Run as `python -m host_tools.demo [--duration S] [--http-port N]`.
+Run as `python -m host_tools.demo [--duration S] [--bind ADDRESS] [--http-port N]` (`make run HTTP_PORT=N
+BIND=ADDRESS BOARD=h7plus` passes them on).
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ import sys
 import time
 from pathlib import Path
 
-from host_tools.paths import MASKS_SAMPLE_FRAMES, REPO_ROOT
+from host_tools.model_budget import BOARDS
+from host_tools.paths import MASKS_SAMPLE_FRAMES, state_dir
 
-SIM_DIR = REPO_ROOT / ".sim"
+SIM_DIR = state_dir("demo")
 
 
 def _cli(*args: str) -> list[str]:
@@ -59,12 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m host_tools.demo", description=__doc__.split("\n\n")[0])
     p.add_argument("--frames", type=Path, default=MASKS_SAMPLE_FRAMES)
     p.add_argument("--fs", type=Path, default=SIM_DIR / "openmv_fs", help="the emulated camera's filesystem")
-    p.add_argument("--board", default="h7", choices=["h7", "h7plus"])
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--http-port", default="8765")
+    p.add_argument("--board", default="h7", choices=sorted(BOARDS))
+    p.add_argument("--bind", default="127.0.0.1", help="address to serve the live page on")
+    p.add_argument("--http-port", default="8765", help="TCP port of the live page (0: any free one)")
     p.add_argument("--duration", type=float, help="stop after this many seconds (default: at Ctrl-C)")
     args = p.parse_args(argv)
-    SIM_DIR.mkdir(exist_ok=True)
+    SIM_DIR.mkdir(parents=True, exist_ok=True)
     log = open(SIM_DIR / "openmv_pty.log", "w")  # noqa: SIM115 - lives as long as the emulator
     sim_args = ["--pty", "--frames", str(args.frames), "--fs", str(args.fs), "--board", args.board]
     sim = subprocess.Popen(_cli("sim", "openmv", *sim_args), stdout=subprocess.PIPE, stderr=log,
@@ -79,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         if rc != 0:
             return rc
         title = f"EMULATED OpenMV Cam {args.board.upper()} on {port} (timings are this host's, not a board's)"
-        watch = subprocess.Popen(_cli("watch", "--port", port, "--host", args.host, "--http-port",
+        watch = subprocess.Popen(_cli("watch", "--port", port, "--bind", args.bind, "--http-port",
                                       args.http_port, "--title", title))
         try:
             return watch.wait(args.duration)

@@ -2,7 +2,7 @@
 
 The tensor arena is measured with TFLite Micro itself (the interpreter the firmware runs): the smallest
 arena_size for which TFLM allocates the model's tensors. Probing runs in a subprocess because TFLM can
-crash the process on too small an arena; results are cached per file hash (memory + REPO_ROOT/.cache).
+crash the process on too small an arena; results are cached per file hash (memory + the user cache dir).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from host_tools.paths import REPO_ROOT
+from host_tools.paths import cache_dir
 
-CACHE_DIR = REPO_ROOT / ".cache" / "arena"
+CACHE_DIR = cache_dir("arena")
 KIB = 1024
 
 

@@ -14,8 +14,11 @@ def _kb(n: int) -> str:
 class ProgressBar:
     """Overall progress over `total` bytes; `update(done, label)` with the bytes done so far."""
 
-    def __init__(self, total: int, stream: TextIO | None = None, width: int = 30) -> None:
+    def __init__(
+        self, total: int, stream: TextIO | None = None, width: int = 30, enabled: bool = True
+    ) -> None:
         self.total = max(total, 0)
+        self.enabled = enabled  # False (-q): counts, draws nothing
         self.stream = stream or sys.stderr
         self.width = width
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
@@ -33,6 +36,8 @@ class ProgressBar:
 
     def update(self, done: int, label: str = "") -> None:
         self.done = done
+        if not self.enabled:
+            return
         now = time.monotonic()
         if self.tty:
             if now - self._last_draw >= 0.05 or done >= self.total:
@@ -47,6 +52,6 @@ class ProgressBar:
             self.stream.flush()
 
     def close(self) -> None:
-        if self.tty:
+        if self.tty and self.enabled:
             self.stream.write("\n")
             self.stream.flush()

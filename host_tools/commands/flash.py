@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from host_tools.commands import _args
 from host_tools.paths import MASKS_MODEL, OPENMV_APP_DIR
 
 HELP = """\
@@ -20,23 +21,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("flash", help="upload the app, model, labels and config to a camera",
                        description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     target = p.add_mutually_exclusive_group(required=True)
-    target.add_argument("--port", help="serial port of the camera (/dev/ttyACM0, or the emulator's pty)")
+    _args.add_serial_port(target, required=False)
     target.add_argument("--drive", type=Path, help="the camera's mounted USB drive instead of a serial port")
     p.add_argument("--model", type=Path, default=MASKS_MODEL, help="int8 .tflite (default: the masks model)")
     p.add_argument("--config", type=Path, help="app config JSON (default: openmv_app/config.json if present)")
     p.add_argument("--app", type=Path, default=OPENMV_APP_DIR, help="app folder (default: openmv_app/)")
-    p.add_argument("--board", default="h7", choices=["h7", "h7plus"], help="board budget (default: h7)")
+    _args.add_board(p)
     p.add_argument("--protocol", default="auto", choices=["auto", "v2", "legacy"],
                    help="link protocol (default: auto-detect)")
     p.add_argument("--allow-downtime", action="store_true",
                    help="if the new files do not fit beside the old ones, delete the old copies first "
                         "(the app is not runnable until the flash completes)")
     p.add_argument("--no-restart", action="store_true", help="do not restart the camera afterwards")
-    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    _args.add_json(p, "print a JSON summary on stdout")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from host_tools import console
     from host_tools.board_connect import open_board
     from host_tools.flash import BoardTarget, DriveTarget, flash, plan_flash
     from host_tools.progress import ProgressBar
@@ -48,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         board = open_board(args.port, args.protocol)
         target, closer = BoardTarget(board), board
-    bar = ProgressBar(plan.total_bytes)
+    bar = ProgressBar(plan.total_bytes, enabled=not console.quiet())
     try:
         report = flash(target, plan, bar=bar, restart=not args.no_restart, allow_downtime=args.allow_downtime)
     finally:

@@ -7,18 +7,24 @@ import json
 import os
 import signal
 import sys
+import tempfile
 from pathlib import Path
 
-from host_tools.errors import HostToolsError, RefusedError, UsageError
+from host_tools import console
+from host_tools.commands import _args
+from host_tools.errors import HostToolsError, UsageError
 from host_tools.paths import MASKS_MODEL, OPENMV_APP_DIR
 
 HELP = """\
 Installs openmv_app/*.py, the model (as model.tflite) with its labels (the model's sibling .txt, as
-model.txt) and the config (as config.json, if given) into the emulated camera's flash filesystem, then boots
-main.py. The camera replays --frames (a folder of images sorted by name, or a video file) at --fps, one frame
-per snapshot, and the model runs in TFLite Micro under the board's memory budget. Everything but the app's
-source and TFLite Micro is emulated; timings are this host's, not a board's.
+model.txt) and the config (as config.json: --config, else openmv_app/config.json, the same default as
+`host_tools flash`) into the emulated camera's flash filesystem, then boots main.py. The camera replays
+--frames (a folder of images sorted by name, or a video file) at --fps, one frame per snapshot, and the model
+runs in TFLite Micro under the board's memory budget. Everything but the app's source and TFLite Micro is
+emulated; timings are this host's, not a board's. The filesystem is a fresh temporary folder for each run
+unless --fs names one (kept between runs; one running emulator at a time may use it).
 With --pty nothing is installed: the camera serves Protocol V2 on a pseudo-terminal (use `host_tools flash`).
+A run that classifies no frame exits 1 and says why.
 """
 
 MAX_REBOOTS = 20  # machine.reset() loops
@@ -34,18 +40,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--frames", type=Path, required=True, help="folder of images (sorted by name) or video file"
     )
-    p.add_argument("--board", default="h7", help="h7 (default) or h7plus")
+    _args.add_board(p)
     p.add_argument("--fps", type=float, default=10.0, help="camera frame rate (default 10)")
     p.add_argument("--count", type=int, help="stop after N frames (default: at the end of the frames)")
     p.add_argument("--model", type=Path, default=MASKS_MODEL, help="int8 .tflite (default: the masks model)")
-    p.add_argument("--config", type=Path, help="app config JSON installed as config.json")
-    p.add_argument("--json", action="store_true", help="stdout: exactly the app's JSON lines (one per frame)")
-    p.add_argument("--fs", type=Path, help="camera filesystem directory (default: .sim/openmv_fs; persists)")
-    p.add_argument(
-        "--firmware",
-        help="emulated firmware: 4.6.0 (default; `ml` + `sensor`), 5.0.0 (default with --pty; adds `csi`, "
-        "speaks Protocol V2), 4.5.5 (legacy `tf`, no `ml`)",
-    )
+    p.add_argument("--config", type=Path,
+                   help="app config JSON installed as config.json (default: openmv_app/config.json)")
+    _args.add_json(p, "stdout: exactly the app's JSON lines (one per frame)")
+    p.add_argument("--fs", type=Path,
+                   help="camera filesystem folder, kept between runs (default: a fresh one per run)")
+    _args.add_firmware(
+        p, "emulated firmware: 4.6.0 (default; `ml` + `sensor`), 5.0.0 (default with --pty; adds `csi`, "
+        "speaks Protocol V2), 4.5.5 (legacy `tf`, no `ml`)")
     p.add_argument("--loop", action="store_true", help="replay the frames forever (default with --pty)")
     p.add_argument(
         "--pty",
@@ -62,6 +68,8 @@ def _check_args(args: argparse.Namespace) -> None:
     check_run_options(args.board, args.fps, args.count)
     if not args.frames.exists():
         raise UsageError(f"--frames {args.frames}: no such folder or video file")
+    if args.fs is not None and args.fs.exists() and not args.fs.is_dir():
+        raise UsageError(f"--fs {args.fs}: not a folder (the camera's filesystem is a folder)")
     if args.pty:
         return
     model = args.model
@@ -79,27 +87,15 @@ def _check_args(args: argparse.Namespace) -> None:
         raise UsageError(f"--config {args.config}: no such file")
 
 
-def install(fs_root: Path, model: Path, config: Path | None, fs_bytes: int) -> list[str]:
-    """Copies app + model + labels (+ config) into the camera filesystem; refuses if they do not fit."""
-    files = {p.name: p.read_bytes() for p in sorted(OPENMV_APP_DIR.glob("*.py"))}
-    files["model.tflite"] = model.read_bytes()
-    files["model.txt"] = model.with_suffix(".txt").read_bytes()
-    if config is not None:
-        files["config.json"] = config.read_bytes()
-    kept = sum(
-        p.stat().st_size
-        for p in fs_root.rglob("*")
-        if p.is_file() and p.relative_to(fs_root).as_posix() not in files
-    )
-    needed = kept + sum(len(b) for b in files.values())
-    if needed > fs_bytes:
-        raise RefusedError(
-            f"the files do not fit the camera's {fs_bytes}-byte flash filesystem: model.tflite is "
-            f"{len(files['model.tflite'])} bytes, {needed} bytes needed in all ({kept} already there)"
-        )
-    for name, data in files.items():
-        (fs_root / name).write_bytes(data)
-    return list(files)
+def _fs_root(args: argparse.Namespace, stack) -> Path:
+    """--fs (created if missing), else a fresh temporary folder removed at the end of the run."""
+    if args.fs is None:
+        return Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="openmv_fs-")))
+    try:
+        args.fs.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--fs {args.fs}: cannot create the folder ({exc.strerror or exc})") from None
+    return args.fs
 
 
 class LineSink:
@@ -169,18 +165,30 @@ def live_line(r: dict, leds: dict[str, bool]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from host_tools.sim.openmv.camera import EmulatedCamera, MachineReset, SimOptions
-    from host_tools.sim.openmv.options import DEFAULT_FS_ROOT
+    from contextlib import ExitStack
+
+    from host_tools.sim.openmv.fs_lock import FsLock
 
     _check_args(args)
     if args.firmware is None:
         args.firmware = "5.0.0" if args.pty else "4.6.0"
+    with ExitStack() as stack:
+        fs_root = _fs_root(args, stack)
+        stack.enter_context(FsLock(fs_root))
+        return _run(args, fs_root)
+    return 1  # not reached (ExitStack does not swallow exceptions)
+
+
+def _run(args: argparse.Namespace, fs_root: Path) -> int:
+    from host_tools.sim.openmv.camera import EmulatedCamera, MachineReset, SimOptions
+    from host_tools.sim.openmv.install import install
+
     opts = SimOptions(
         frames=args.frames,
         board=args.board,
         fps=args.fps,
         count=args.count,
-        fs_root=args.fs or DEFAULT_FS_ROOT,
+        fs_root=fs_root,
         firmware=args.firmware,
         loop=args.loop or args.pty,
     )
@@ -190,19 +198,23 @@ def run(args: argparse.Namespace) -> int:
         "Timings are host timings, not measured on a board."
     )
     if args.pty:
-        return _serve_pty(EmulatedCamera(opts, lambda text: sys.stderr.write(text)), banner)
+        return _serve_pty(EmulatedCamera(opts, lambda text: sys.stderr.write(text)), banner, fs_root)
 
     sink = LineSink(lambda: camera.leds, args.json)
     camera = EmulatedCamera(opts, sink.write)
     sink.on_broken = camera.stop
-    installed = install(opts.fs_root, args.model, args.config, camera.state.budget.fs_bytes)
-    print(banner, file=sys.stderr if args.json else sys.stdout, flush=True)
-    print(
-        f"camera filesystem {opts.fs_root}: installed {', '.join(installed)}"
-        + ("" if args.config else " (config.json: kept from earlier runs if present)"),
-        file=sys.stderr,
-        flush=True,
-    )
+    config = args.config
+    if config is None and (OPENMV_APP_DIR / "config.json").is_file():
+        config = OPENMV_APP_DIR / "config.json"  # the same default as `host_tools flash`
+    installed = install(fs_root, args.model, config, camera.state.budget.fs_bytes, OPENMV_APP_DIR)
+    if args.json:
+        console.info(banner)
+    elif not console.quiet():
+        print(banner, flush=True)
+    where = f"camera filesystem {fs_root}" if args.fs else "a fresh camera filesystem"
+    console.info(f"{where}: installed {', '.join(installed)}")
+    if not args.fs:
+        console.detail(f"(the fresh filesystem is {fs_root}, removed at the end of the run)")
     previous = signal.signal(signal.SIGINT, lambda *_: camera.stop())
     try:
         for _ in range(MAX_REBOOTS):
@@ -210,7 +222,7 @@ def run(args: argparse.Namespace) -> int:
                 camera.run_main()
                 break
             except MachineReset:
-                print("camera: machine.reset(), rebooting", file=sys.stderr, flush=True)
+                console.info("camera: machine.reset(), rebooting")
     finally:
         signal.signal(signal.SIGINT, previous)
         sink.flush()
@@ -225,12 +237,18 @@ def run(args: argparse.Namespace) -> int:
             f"main.py stopped on the emulated camera after {sink.frames} frames: "
             f"{exception_line(camera.last_error)}"
         )
+    if camera.end_reason is None:
+        raise HostToolsError(f"no main.py in the camera filesystem {fs_root}: nothing ran")
+    if sink.frames == 0:
+        why = ("main.py returned" if camera.end_reason == "end" else "the frames ended")
+        raise HostToolsError(f"no frame was classified: {why} before the app printed a result "
+                             "(its other output is above)")
     if camera.end_reason == "end":
-        print("camera: main.py returned", file=sys.stderr)
+        console.info("camera: main.py returned")
     return 0
 
 
-def _serve_pty(camera, banner: str) -> int:
+def _serve_pty(camera, banner: str, fs_root: Path) -> int:
     try:
         from host_tools.sim.openmv.pty_server import serve_pty
     except ModuleNotFoundError as exc:
@@ -240,7 +258,8 @@ def _serve_pty(camera, banner: str) -> int:
             "--pty needs the Protocol V2 server (host_tools/sim/openmv/pty_server.py), "
             "which this build does not have yet"
         ) from None
-    print(banner, file=sys.stderr, flush=True)
+    console.info(banner)
+    console.detail(f"camera filesystem: {fs_root}")
     # Firmware 5 speaks Protocol V2; 4.x offers the MicroPython REPL on its serial port.
     protocol = "v2" if camera.state.firmware >= (5, 0, 0) else "repl"
     return int(serve_pty(camera, lambda path: print(path, flush=True), protocol=protocol) or 0)

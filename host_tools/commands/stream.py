@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
+
+from host_tools.commands import _args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -12,8 +13,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Print the results of the app running on the camera: one readable line per frame "
         "(frame, label, score, class scores, FPS, latency), or with --json the app's JSON lines exactly as "
         "printed. Other lines the camera prints go to stderr. Stop with Ctrl-C.")
-    p.add_argument("--port", required=True, help="serial port of the camera (or the emulator's pty)")
-    p.add_argument("--json", action="store_true", help="print only the app's JSON lines on stdout")
+    _args.add_serial_port(p)
+    _args.add_json(p, "print only the app's JSON lines on stdout")
     p.add_argument("--count", type=int, help="stop after N results")
     p.add_argument("--restart", action="store_true", help="restart the camera first (main.py runs anew)")
     p.add_argument("--protocol", default="auto", choices=["auto", "v2", "legacy"],
@@ -22,22 +23,25 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from host_tools.errors import UsageError
+    from host_tools import console
+    from host_tools.errors import HostToolsError, UsageError
     from host_tools.live import Idle, TextLine, open_live
     from host_tools.results import format_result, parse_result, report_other_line
 
     if args.count is not None and args.count < 1:
         raise UsageError(f"--count must be >= 1 (got {args.count})")
     src = open_live(args.port, args.protocol, restart=args.restart)
-    print(f"streaming from {src.description}; Ctrl-C to stop", file=sys.stderr, flush=True)
+    console.info(f"streaming from {src.description}; Ctrl-C to stop")
     seen = lost = 0
     try:
         for ev in src.events:
             if isinstance(ev, Idle):
                 if src.running is not None and not src.running():
-                    print("no app is running on the camera (it ended or was stopped; --restart starts "
-                          "main.py again)", file=sys.stderr)
-                    return 0 if seen else 1
+                    if seen:
+                        console.info("the app on the camera has stopped")
+                        return 0
+                    raise HostToolsError("no app is running on the camera (it ended or was stopped; "
+                                         "--restart starts main.py again)")
                 continue
             if not isinstance(ev, TextLine):
                 continue
@@ -50,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
             if args.count is not None and seen >= args.count:
                 return 0
     except KeyboardInterrupt:
-        print("stopped", file=sys.stderr)
+        console.info("stopped")
     finally:
         src.close()
     return 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import time
 
+from host_tools import console
 from host_tools.errors import DeviceError
 from host_tools.transport.serial_port import REPL_BAUDRATE, SerialPort
 
@@ -56,6 +57,9 @@ class RawRepl:
     def exec_raw(self, source: str, timeout: float = 30.0) -> tuple[str, str]:
         """Run source; return (output, error text). Raises DeviceError if the camera stops answering."""
         data = source.encode("utf-8")
+        if console.debugging():
+            first = source.strip().splitlines()[0][:80] if source.strip() else ""
+            console.trace(f"REPL > exec {len(data)} B: {first!r}")
         for i in range(0, len(data), CHUNK):
             self.port.write(data[i : i + CHUNK])
         self.port.write(b"\x04")
@@ -67,6 +71,8 @@ class RawRepl:
         prompt = self._read_until(b">", timeout)
         if not (out.endswith(b"\x04") and err.endswith(b"\x04") and prompt.endswith(b">")):
             raise DeviceError(f"camera on {self.port.path} did not finish the script within {timeout:.0f} s")
+        if console.debugging():
+            console.trace(f"REPL < {len(out) - 1} B out, {len(err) - 1} B error: {_text(out[:-1])[:80]!r}")
         return _text(out[:-1]), _text(err[:-1])
 
     def exec(self, source: str, timeout: float = 30.0) -> str:

@@ -12,6 +12,7 @@ import struct
 import time
 from collections.abc import Callable
 
+from host_tools import console
 from host_tools.errors import DeviceError
 from host_tools.protocol.constants import MIN_PAYLOAD, RTX_RETRIES, RTX_TIMEOUT_S, Flag, Op, Status
 from host_tools.protocol.packet import Packet, Parser, encode
@@ -57,6 +58,8 @@ class V2Link:
         self.retransmits = 0
 
     def send(self, pkt: Packet) -> None:
+        if console.debugging():
+            console.trace(f"V2 > {_describe(pkt)}")
         self.port.write(encode(pkt))
 
     def sync(self, timeout: float = 2.0) -> None:
@@ -119,6 +122,8 @@ class V2Link:
             if not data and self.parser.pending and time.monotonic() >= deadline - wait / 2:
                 packets = self.parser.drain()  # a truncated packet must not hide what follows it
             for pkt in packets:
+                if console.debugging():
+                    console.trace(f"V2 < {_describe(pkt)}")
                 result = self._accept(pkt, opcode, frags, any_seq)
                 if result is _MORE:
                     deadline = time.monotonic() + wait  # every fragment restarts the clock
@@ -162,3 +167,15 @@ _MORE = object()
 
 def _status(pkt: Packet) -> int:
     return struct.unpack_from("<H", pkt.payload)[0] if len(pkt.payload) >= 2 else Status.UNKNOWN
+
+
+def _describe(pkt: Packet) -> str:
+    """One packet for the --debug trace: seq, opcode name, flags, channel, payload size and first bytes."""
+    try:
+        op = Op(pkt.opcode).name
+    except ValueError:
+        op = f"0x{pkt.opcode:02x}"
+    flags = "|".join(f.name for f in Flag if pkt.flags & f) or "-"
+    head = pkt.payload[:16].hex(" ")
+    return (f"seq {pkt.seq} {op} flags {flags} chan {pkt.channel} {len(pkt.payload)} B"
+            + (f": {head}{' ...' if len(pkt.payload) > 16 else ''}" if pkt.payload else ""))

@@ -1,13 +1,19 @@
 """A serial port or pseudo-terminal as a byte pipe with timeouts (pyserial underneath).
 
-Every failure of the port itself (missing, unplugged, closed by the other side) becomes a DeviceError that
-names the port, so callers never see a pyserial traceback.
+Every failure of the port itself (missing, unplugged, closed by the other side, busy) becomes a DeviceError
+that names the port, so callers never see a pyserial traceback. termios.error is not an OSError: a port that
+vanishes under a termios call (tcflush, tcsetattr; a real H7 drops its USB link on every reset) raises it.
+
+A port is opened exclusively (pyserial's flock): a second program, or a second host_tools whatever protocol
+it speaks, is refused at once with "port busy" instead of both reading each other's answers.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import select
+import termios
 import time
 
 import serial
@@ -26,8 +32,13 @@ class SerialPort:
     @classmethod
     def open(cls, path: str, baudrate: int = V2_BAUDRATE) -> SerialPort:
         try:
-            ser = serial.Serial(path, baudrate, timeout=0, write_timeout=5.0)
-        except (serial.SerialException, OSError, ValueError) as exc:
+            ser = serial.Serial(path, baudrate, timeout=0, write_timeout=5.0, exclusive=True)
+        except serial.SerialException as exc:
+            if exc.errno in (errno.EAGAIN, errno.EWOULDBLOCK) and "lock" in str(exc):
+                raise DeviceError(f"port busy: {path} is used by another program (another host_tools, "
+                                  "an IDE or a terminal); close it and try again") from None
+            raise DeviceError(f"cannot open port {path}: {_reason(exc)}") from None
+        except (OSError, ValueError, termios.error) as exc:
             raise DeviceError(f"cannot open port {path}: {_reason(exc)}") from None
         return cls(path, ser)
 
@@ -39,7 +50,7 @@ class SerialPort:
         try:
             self._port().write(data)
             self._port().flush()
-        except (serial.SerialException, OSError) as exc:
+        except (serial.SerialException, OSError, termios.error) as exc:
             raise DeviceError(f"port {self.path} failed while writing: {_reason(exc)}") from None
 
     def read(self, max_bytes: int = 65536, timeout: float = 0.1) -> bytes:
@@ -61,7 +72,7 @@ class SerialPort:
             if not data:
                 raise OSError("the device reports data but returns none (unplugged?)")
             return data
-        except (serial.SerialException, OSError, TypeError, ValueError) as exc:
+        except (serial.SerialException, OSError, TypeError, ValueError, termios.error) as exc:
             # TypeError/ValueError: a read after the descriptor was closed underneath us.
             raise DeviceError(f"port {self.path} disappeared or failed: {_reason(exc)}") from None
 
@@ -79,14 +90,14 @@ class SerialPort:
     def reset_input(self) -> None:
         try:
             self._port().reset_input_buffer()
-        except (serial.SerialException, OSError) as exc:
+        except (serial.SerialException, OSError, termios.error) as exc:
             raise DeviceError(f"port {self.path} failed: {_reason(exc)}") from None
 
     def close(self) -> None:
         if self._ser is not None:
             try:
                 self._ser.close()
-            except (serial.SerialException, OSError):
+            except (serial.SerialException, OSError, termios.error):
                 pass  # closing a port that already vanished
             self._ser = None
 
@@ -103,5 +114,7 @@ class SerialPort:
 
 
 def _reason(exc: BaseException) -> str:
+    if isinstance(exc, termios.error) and len(exc.args) == 2:  # (errno, message)
+        return f"{exc.args[1]} (termios)"
     text = str(exc) or type(exc).__name__
     return text.replace("\n", " ")

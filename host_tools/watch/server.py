@@ -2,10 +2,17 @@
 
 The page polls /api/state (a few times a second) and reloads /frame.jpg when the frame number changes:
 plain polling keeps the server trivial and works in any browser, headless ones included.
+
+What a page on another site could do to it, and why it cannot: a DNS-rebinding page reaches us under its own
+host name, so only requests whose Host is a loopback name or the bound address (or, bound to every interface,
+an IP literal or this machine's name) are answered, others get 421. Responses forbid MIME sniffing and
+framing (Content-Security-Policy frame-ancestors 'none'); the Server header names no Python version; a
+connection idle for IDLE_TIMEOUT seconds is closed, so idle clients cannot pile up threads.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import socket
 import threading
@@ -23,12 +30,65 @@ FILES = {"/": HTML, "/index.html": HTML, "/app.js": ("app.js", "text/javascript;
          "/style.css": ("style.css", "text/css; charset=utf-8")}
 
 
+IDLE_TIMEOUT = 10.0  # seconds a connection may stay silent (between or inside requests)
+LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self'; connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def _host_name(header: str) -> str:
+    """The host part of a Host header ("[::1]:8765" -> "::1", "Example.org." -> "example.org")."""
+    h = header.strip().lower()
+    if h.startswith("["):
+        return h[1:h.find("]")] if "]" in h else h
+    if h.count(":") == 1:
+        h = h.split(":", 1)[0]
+    return h.rstrip(".")
+
+
+def allowed_hosts(bind: str) -> tuple[set[str], bool]:
+    """(Host names accepted, whether any IP literal is accepted) for a server bound to `bind`."""
+    names = set(LOOPBACK_NAMES) | {bind.lower()}
+    try:  # a name given to --bind: the addresses it stands for, too
+        names |= {str(ai[4][0]).lower() for ai in socket.getaddrinfo(bind, None, type=socket.SOCK_STREAM)}
+    except (OSError, UnicodeError):
+        pass
+    wildcard = bind in ("0.0.0.0", "::", "")
+    if wildcard:  # reachable under this machine's names too
+        names |= {socket.gethostname().lower(), socket.getfqdn().lower()}
+    return names, wildcard
+
+
+def host_allowed(header: str | None, names: set[str], any_ip: bool) -> bool:
+    if not header:
+        return False
+    host = _host_name(header)
+    if host in names or host.endswith(".localhost"):
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False  # a DNS name we do not know: what a rebinding page sends
+    return ip.is_loopback or any_ip
+
+
 class Handler(BaseHTTPRequestHandler):
     server_version = "host_tools-watch"
+    sys_version = ""  # no Python version in the Server header
+    timeout = IDLE_TIMEOUT  # StreamRequestHandler: socket timeout, so an idle connection ends its thread
 
-    def __init__(self, *args, state: LiveState, **kwargs) -> None:
+    def __init__(self, *args, state: LiveState, hosts: tuple[set[str], bool], **kwargs) -> None:
         self.state = state
+        self.hosts = hosts
         super().__init__(*args, **kwargs)
+
+    def version_string(self) -> str:
+        return self.server_version
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
         pass  # the terminal shows results, not requests
@@ -38,6 +98,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
+        for name, value in SECURITY_HEADERS.items():
+            self.send_header(name, value)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
@@ -45,7 +107,10 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         path = self.path.split("?", 1)[0]
         try:
-            if path in FILES:
+            if not host_allowed(self.headers.get("Host"), *self.hosts):
+                self._send(HTTPStatus.MISDIRECTED_REQUEST, b"unknown host: this page answers only on "
+                           b"localhost or the address it is served on", "text/plain")
+            elif path in FILES:
                 name, ctype = FILES[path]
                 self._send(HTTPStatus.OK, (STATIC / name).read_bytes(), ctype)
             elif path == "/api/state":
@@ -58,21 +123,28 @@ class Handler(BaseHTTPRequestHandler):
                     self._send(HTTPStatus.OK, jpeg, "image/jpeg")
             else:
                 self._send(HTTPStatus.NOT_FOUND, b"not found", "text/plain")
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the browser went away mid-answer
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+            self.close_connection = True  # the browser went away (or stalled) mid-answer
 
     do_HEAD = do_GET
 
 
-class _V6Server(ThreadingHTTPServer):
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # listen backlog: a burst of browsers/tabs connecting is not refused
+    daemon_threads = True
+
+
+class _V6Server(_Server):
     address_family = socket.AF_INET6
 
 
-def start_server(state: LiveState, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
+def start_server(state: LiveState, host: str = "127.0.0.1", port: int = 0,
+                 idle_timeout: float = IDLE_TIMEOUT) -> ThreadingHTTPServer:
     """Serve in a daemon thread; `server.server_address` has the actual port (0 picks a free one)."""
-    server_class = _V6Server if ":" in host else ThreadingHTTPServer
+    server_class = _V6Server if ":" in host else _Server
+    handler = type("WatchHandler", (Handler,), {"timeout": idle_timeout})
     try:
-        server = server_class((host, port), partial(Handler, state=state))
+        server = server_class((host, port), partial(handler, state=state, hosts=allowed_hosts(host)))
     except OSError as exc:
         raise UsageError(f"cannot serve the page on {host}:{port}: {exc.strerror or exc}") from None
     server.daemon_threads = True

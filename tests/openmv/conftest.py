@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from host_tools.commands.sim_openmv import install
 from host_tools.model_budget import BOARDS
 from host_tools.paths import MASKS_MODEL, MASKS_SAMPLE_FRAMES
 from host_tools.sim.openmv.camera import EmulatedCamera, SimOptions
+from host_tools.sim.openmv.install import install
 
 FIXTURE_MODELS = Path(__file__).resolve().parent.parent / "fixtures" / "models"
 

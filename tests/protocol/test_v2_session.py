@@ -52,6 +52,11 @@ def test_small_max_payload_request_is_honoured(start_server) -> None:
         time.sleep(0.5)
         out = c.read_stdout()  # one 401-byte answer, fragmented by the camera
         assert out == b"x" * 400 + b"\n"
+        # The device thread records a packet just after writing it: the host may have read the last one
+        # a moment before it is recorded.
+        deadline = time.monotonic() + 2
+        while len(server.device._sent) < 7 and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert len(server.device._sent) == 7 and max(len(p.payload) for p in server.device._sent) == 60
 
 

@@ -114,7 +114,8 @@ def test_readable_output_has_a_banner_and_a_line_per_frame(setup, capsys):
     "extra, message",
     [
         (["--count", "0"], "--count must be at least 1"),
-        (["--port", "70000"], "--port must be in 0..65535"),
+        (["--tcp-port", "70000"], "--tcp-port must be in 0..65535"),
+        (["--tcp-port", "0", "--bind", "not-an-ip"], "--bind not-an-ip: not an IP address"),
         (["--calib", "x"], "--calib is only used with --engine rknn-sim"),
     ],
 )

@@ -67,7 +67,7 @@ def test_hot_reload_good_then_bad_config(scene, helpers):
 def test_tcp_output_carries_the_stdout_lines(scene, helpers):
     model, frames, cfg = scene
     sim = sim_rv1103(helpers, "--frames", str(frames), "--config", str(cfg), "--model", str(model), "--json",
-                     "--loop", "--fps", "30", "--port", "0")
+                     "--loop", "--fps", "30", "--tcp-port", "0")
     try:
         port = sim.port()
         client = socket.create_connection(("127.0.0.1", port), timeout=10)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from host_tools.errors import UsageError
 from host_tools.model_budget import BOARDS
-from host_tools.paths import REPO_ROOT
+from host_tools.paths import state_dir
 
-DEFAULT_FS_ROOT = REPO_ROOT / ".sim" / "openmv_fs"
+DEFAULT_FS_ROOT = state_dir("openmv_fs")  # `host_tools sim openmv` passes its own (fresh or --fs)
 LEGACY_TF_LAST = (4, 5, 5)  # firmware <= 4.5.5 has `tf` (load/classify) and no `ml`
 CSI_FIRST = (5, 0, 0)  # firmware 5 adds the `csi` module (`sensor` stays as the older API)
 

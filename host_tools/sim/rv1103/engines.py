@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from host_tools.errors import HostToolsError, UsageError
-from host_tools.paths import BIRDS_DIR, REPO_ROOT, SHARED_DATA
+from host_tools.paths import BIRDS_DIR, REPO_ROOT, SHARED_DATA, cache_dir
 from host_tools.sim.rv1103 import tensor_server
 from host_tools.sim.rv1103.model_twin import ModelTwin
 
@@ -157,7 +157,7 @@ def birds_rknn_sim_engine(twin: ModelTwin, w_stride_pad: int = 0) -> SimEngine:
         raise UsageError(f"--engine rknn-sim builds the bird model from its calibration images in {train}, "
                          "which is absent; give --calib DIR to calibrate on other images")
     argv = [str(RKNN_VENV_PYTHON), str(BIRDS_SIM_SERVER), "--onnx", str(twin.float_onnx),
-            "--train", str(train), "--work", str(REPO_ROOT / ".cache" / "birds-rknn-sim")]
+            "--train", str(train), "--work", str(cache_dir("birds-rknn-sim"))]
     client = BirdsSimClient(argv)
     eng = _callable_engine(client.infer, client.h, client.w, client.classes, w_stride_pad)
     desc = (f"the RKNN toolkit's x86 simulator: int8 rv1103 model built at start-up from "

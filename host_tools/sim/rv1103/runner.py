@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from host_tools import console
 from host_tools.errors import HostToolsError, UsageError
 from host_tools.sim.rv1103.engines import SimEngine, onnx_engine, rknn_sim_engine
 from host_tools.sim.rv1103.frames import list_images, open_frames
@@ -73,8 +74,9 @@ def run_sim(opts: SimOptions, out: TextIO | None = None, err: TextIO | None = No
     out = out or sys.stdout  # looked up now, so a replaced sys.stdout (tests, redirection) is honoured
     err = err or sys.stderr
 
-    def log(msg: str) -> None:
-        print(f"sim rv1103: {msg}", file=err, flush=True)
+    def log(msg: str) -> None:  # status lines: hidden by -q
+        if not console.quiet():
+            print(f"sim rv1103: {msg}", file=err, flush=True)
 
     if opts.count is not None and opts.count < 1:
         raise UsageError(f"--count must be at least 1, got {opts.count}")
@@ -98,8 +100,12 @@ def run_sim(opts: SimOptions, out: TextIO | None = None, err: TextIO | None = No
             log(f"warning: config color_order {cfg.color_order} but the model card says {twin.colour_order}")
         pipeline = camrt.Pipeline(sim.engine, cfg)
         banner = BANNER.format(engine=sim.description)
-        print(banner, file=err if opts.json else out, flush=True)
-        tcp = TcpLines(opts.bind, opts.port) if opts.port is not None else None
+        if not console.quiet():
+            print(banner, file=err if opts.json else out, flush=True)
+        try:
+            tcp = TcpLines(opts.bind, opts.port) if opts.port is not None else None
+        except OSError as exc:  # an address this machine does not have, a port in use
+            raise UsageError(f"cannot serve on {opts.bind}:{opts.port}: {exc.strerror or exc}") from None
         if tcp:
             log(f"listening on {opts.bind}:{tcp.port} (JSON lines)")
         return _loop(opts, pipeline, watcher, frames, tcp, out, log)
@@ -117,8 +123,9 @@ def _loop(opts, pipeline, watcher, frames, tcp, out, log) -> int:
 
     camrt.install_sighup_handler()  # SIGHUP raises camrt's reload flag, as on the board
     old_term = signal.signal(signal.SIGTERM, on_stop)
-    index = 0
-    emitted = 0
+    index = 0  # frames read
+    emitted = 0  # frames classified
+    skipped: list[str] = []
     next_slot = time.monotonic()
     try:
         while not stop["sig"]:
@@ -139,6 +146,9 @@ def _loop(opts, pipeline, watcher, frames, tcp, out, log) -> int:
                 res = pipeline.process(frame.rgb, "RGB888", this, capture_ms)
             except ValueError as exc:  # FrameTooSmall and other per-frame input problems: skip the frame
                 log(f"frame {this} ({frame.name}) skipped: {exc}")
+                skipped.append(str(exc))
+                if opts.count is not None and index >= opts.count:
+                    break
                 continue
             except RuntimeError as exc:  # the runtime behind the engine failed: nothing more to emulate
                 raise HostToolsError(f"engine failed on frame {this}: {exc}") from exc
@@ -151,7 +161,7 @@ def _loop(opts, pipeline, watcher, frames, tcp, out, log) -> int:
             if tcp:
                 tcp.send_line(line)
             emitted += 1
-            if opts.count is not None and emitted >= opts.count:
+            if opts.count is not None and index >= opts.count:  # --count counts frames read
                 break
             fps = opts.fps if opts.fps is not None else pipeline.config.max_fps
             if fps > 0:
@@ -166,4 +176,7 @@ def _loop(opts, pipeline, watcher, frames, tcp, out, log) -> int:
         if tcp:
             tcp.close()
     log(f"stopped{' by signal ' + str(stop['sig']) if stop['sig'] else ''} after {index} frames")
+    if emitted == 0 and not stop["sig"]:
+        why = f"all {index} frames read were skipped ({skipped[0]})" if skipped else "no frame was read"
+        raise HostToolsError(f"no frame was classified: {why}")
     return 0

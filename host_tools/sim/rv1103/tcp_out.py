@@ -18,10 +18,8 @@ class _Client:
 
 class TcpLines:
     def __init__(self, host: str, port: int) -> None:
-        self.server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.server.bind((host, port))
-        self.server.listen(8)
+        # create_server picks the address family of `host` (IPv4 or IPv6) and sets SO_REUSEADDR.
+        self.server = socket.create_server((host, port), backlog=8)
         self.server.setblocking(False)
         self.port = self.server.getsockname()[1]
         self.clients: list[_Client] = []
