@@ -113,7 +113,8 @@ def main() -> int:
     bgr = test_frame()
     nv12 = bgr_to_nv12(bgr)
     ok = True
-    print("camrt runs on one thread; OpenCV is timed with its default thread count and with 1 thread")
+    print(f"camrt runs on one thread ({camrt.preprocess_kernels()} kernels); OpenCV is timed with its "
+          "default thread count and with 1 thread")
     print("(the RV1103 has one Cortex-A7 core). Ratio: median over interleaved run pairs.")
     print(f"{'input':8} {'model':8} {'cv2 thr':>7} {'camrt ms':>18} {'OpenCV ms':>18} {'ratio':>7}")
     print(f"{'':26} {'median / best per frame':>37}")

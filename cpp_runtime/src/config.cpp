@@ -1,7 +1,12 @@
 #include "camrt/config.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cmath>
-#include <fstream>
+#include <cstring>
 #include <set>
 #include <sstream>
 
@@ -11,8 +16,8 @@ namespace camrt {
 
 namespace {
 
-const char* const kKeys[] = {"labels",      "thresholds", "penalty",     "k",     "n_crops", "hysteresis",
-                             "fallback",    "softmax",    "color_order", "output_port", "model", "max_fps"};
+const char* const kKeys[] = {"labels",   "thresholds", "penalty",     "k",           "n_crops", "hysteresis",
+                             "fallback", "softmax",    "color_order", "output_port", "model",   "max_fps"};
 
 std::string allowed_keys() {
     std::string s;
@@ -29,26 +34,55 @@ std::string num_str(double v) {
     return os.str();
 }
 
+// A name or value from the file, quoted in an error: never more than a short excerpt.
+std::string quoted(const std::string& s) { return "'" + json::excerpt(s) + "'"; }
+
 [[noreturn]] void fail(const std::string& msg) { throw ConfigError("config: " + msg); }
 
-const json::Value& typed(const json::Value& v, json::Type t, const std::string& key) {
-    if (v.type() != t) {
-        fail("'" + key + "' must be a " + json::type_name(t) + ", got " + json::type_name(v.type()));
+enum class Kind { Bool, Number, String, Array, Object };
+
+const char* kind_name(Kind k) {
+    switch (k) {
+        case Kind::Bool: return "boolean";
+        case Kind::Number: return "number";
+        case Kind::String: return "string";
+        case Kind::Array: return "array";
+        case Kind::Object: return "object";
     }
+    return "?";
+}
+
+bool is_kind(const json::Value& v, Kind k) {
+    switch (k) {
+        case Kind::Bool: return v.is_boolean();
+        case Kind::Number: return v.is_number();
+        case Kind::String: return v.is_string();
+        case Kind::Array: return v.is_array();
+        case Kind::Object: return v.is_object();
+    }
+    return false;
+}
+
+const json::Value& typed(const json::Value& v, Kind k, const std::string& key) {
+    if (!is_kind(v, k)) fail(quoted(key) + " must be a " + kind_name(k) + ", got " + v.type_name());
     return v;
 }
 
+const std::string& string_of(const json::Value& v, const std::string& key) {
+    return typed(v, Kind::String, key).get_ref<const std::string&>();
+}
+
 double number_in(const json::Value& v, const std::string& key, double lo, double hi) {
-    const double d = typed(v, json::Type::Number, key).as_number();
+    const double d = typed(v, Kind::Number, key).get<double>();
     if (d < lo || d > hi) {
-        fail("'" + key + "' = " + num_str(d) + " is out of range [" + num_str(lo) + ", " + num_str(hi) + "]");
+        fail(quoted(key) + " = " + num_str(d) + " is out of range [" + num_str(lo) + ", " + num_str(hi) + "]");
     }
     return d;
 }
 
 int int_in(const json::Value& v, const std::string& key, int lo, int hi) {
-    const double d = typed(v, json::Type::Number, key).as_number();
-    if (d != std::floor(d)) fail("'" + key + "' = " + num_str(d) + " must be an integer");
+    const double d = typed(v, Kind::Number, key).get<double>();
+    if (d != std::floor(d)) fail(quoted(key) + " = " + num_str(d) + " must be an integer");
     return static_cast<int>(number_in(v, key, lo, hi));
 }
 
@@ -72,82 +106,125 @@ int Config::label_index(const std::string& label) const {
 }
 
 Config parse_config(const std::string& json_text) {
+    if (json_text.size() > kMaxConfigBytes) {
+        fail("the text is " + std::to_string(json_text.size()) + " bytes; a config is at most " +
+             std::to_string(kMaxConfigBytes));
+    }
     json::Value root;
     try {
-        root = json::parse(json_text);
+        json::ParseLimits limits;
+        limits.max_bytes = kMaxConfigBytes;
+        limits.max_depth = kMaxConfigDepth;
+        root = json::parse(json_text, limits);
     } catch (const json::ParseError& e) {
         fail(e.what());
     }
-    if (root.type() != json::Type::Object) fail(std::string("the top level must be an object, got ") +
-                                                json::type_name(root.type()));
+    if (!root.is_object()) fail(std::string("the top level must be an object, got ") + root.type_name());
     const std::set<std::string> known(std::begin(kKeys), std::end(kKeys));
-    for (const auto& kv : root.as_object()) {
-        if (!known.count(kv.first)) fail("unknown key '" + kv.first + "' (allowed: " + allowed_keys() + ")");
+    for (const auto& kv : root.items()) {
+        if (!known.count(kv.key())) fail("unknown key " + quoted(kv.key()) + " (allowed: " + allowed_keys() + ")");
     }
 
     Config c;
-    const json::Value* labels = root.find("labels");
+    const json::Value* labels = json::member(root, "labels");
     if (labels == nullptr) fail("'labels' is missing (a list of class names in model output order)");
-    const auto& items = typed(*labels, json::Type::Array, "labels").as_array();
+    const json::Value& items = typed(*labels, Kind::Array, "labels");
     if (items.empty() || items.size() > 1000) {
         fail("'labels' has " + std::to_string(items.size()) + " entries, allowed 1 to 1000");
     }
     for (std::size_t i = 0; i < items.size(); ++i) {
         const std::string key = "labels[" + std::to_string(i) + "]";
-        const std::string& s = typed(items[i], json::Type::String, key).as_string();
-        if (s.empty()) fail("'" + key + "' is empty");
-        if (c.label_index(s) >= 0) fail("'labels' lists '" + s + "' twice");
+        const std::string& s = string_of(items[i], key);
+        if (s.empty()) fail(quoted(key) + " is empty");
+        if (c.label_index(s) >= 0) fail("'labels' lists " + quoted(s) + " twice");
         c.labels.push_back(s);
     }
     c.thresholds.assign(c.labels.size(), 0.5f);
 
-    if (const json::Value* v = root.find("thresholds")) {
-        for (const auto& kv : typed(*v, json::Type::Object, "thresholds").as_object()) {
-            const int idx = c.label_index(kv.first);
+    if (const json::Value* v = json::member(root, "thresholds")) {
+        for (const auto& kv : typed(*v, Kind::Object, "thresholds").items()) {
+            const int idx = c.label_index(kv.key());
             if (idx < 0) {
                 std::string all;
                 for (const auto& l : c.labels) all += (all.empty() ? "" : ", ") + l;
-                fail("'thresholds' names unknown label '" + kv.first + "' (labels: " + all + ")");
+                fail("'thresholds' names unknown label " + quoted(kv.key()) + " (labels: " + json::excerpt(all, 200) +
+                     ")");
             }
-            c.thresholds[idx] = static_cast<float>(number_in(kv.second, "thresholds." + kv.first, 0.0, 1.0));
+            c.thresholds[idx] = static_cast<float>(number_in(kv.value(), "thresholds." + kv.key(), 0.0, 1.0));
         }
     }
-    if (const json::Value* v = root.find("penalty")) c.penalty = static_cast<float>(number_in(*v, "penalty", 0.0, 1.0));
-    if (const json::Value* v = root.find("n_crops")) c.n_crops = int_in(*v, "n_crops", 1, 16);
+    if (const json::Value* v = json::member(root, "penalty")) {
+        c.penalty = static_cast<float>(number_in(*v, "penalty", 0.0, 1.0));
+    }
+    if (const json::Value* v = json::member(root, "n_crops")) c.n_crops = int_in(*v, "n_crops", 1, 16);
     c.k = std::min(2, c.n_crops);
-    if (const json::Value* v = root.find("k")) c.k = int_in(*v, "k", 1, c.n_crops);
-    if (const json::Value* v = root.find("hysteresis")) c.hysteresis = int_in(*v, "hysteresis", 0, 1000);
-    if (const json::Value* v = root.find("fallback")) {
+    if (const json::Value* v = json::member(root, "k")) c.k = int_in(*v, "k", 1, c.n_crops);
+    if (const json::Value* v = json::member(root, "hysteresis")) c.hysteresis = int_in(*v, "hysteresis", 0, 1000);
+    if (const json::Value* v = json::member(root, "fallback")) {
         if (!v->is_null()) {
-            const std::string& s = typed(*v, json::Type::String, "fallback").as_string();
+            const std::string& s = string_of(*v, "fallback");
             c.fallback = c.label_index(s);
-            if (c.fallback < 0) fail("'fallback' = '" + s + "' is not one of the labels");
+            if (c.fallback < 0) fail("'fallback' = " + quoted(s) + " is not one of the labels");
         }
     }
-    if (const json::Value* v = root.find("softmax")) c.softmax = typed(*v, json::Type::Bool, "softmax").as_bool();
-    if (const json::Value* v = root.find("color_order")) {
-        const std::string& s = typed(*v, json::Type::String, "color_order").as_string();
-        if (s == "RGB") c.color_order = ColorOrder::RGB;
-        else if (s == "BGR") c.color_order = ColorOrder::BGR;
-        else fail("'color_order' = '" + s + "' is not allowed (allowed: RGB, BGR)");
+    if (const json::Value* v = json::member(root, "softmax")) c.softmax = typed(*v, Kind::Bool, "softmax").get<bool>();
+    if (const json::Value* v = json::member(root, "color_order")) {
+        const std::string& s = string_of(*v, "color_order");
+        if (s == "RGB")
+            c.color_order = ColorOrder::RGB;
+        else if (s == "BGR")
+            c.color_order = ColorOrder::BGR;
+        else
+            fail("'color_order' = " + quoted(s) + " is not allowed (allowed: RGB, BGR)");
     }
-    if (const json::Value* v = root.find("output_port")) c.output_port = int_in(*v, "output_port", 0, 65535);
-    if (const json::Value* v = root.find("model")) {
-        c.model = typed(*v, json::Type::String, "model").as_string();
+    if (const json::Value* v = json::member(root, "output_port")) c.output_port = int_in(*v, "output_port", 0, 65535);
+    if (const json::Value* v = json::member(root, "model")) {
+        c.model = string_of(*v, "model");
         if (c.model.empty()) fail("'model' is empty");
     }
-    if (const json::Value* v = root.find("max_fps")) c.max_fps = number_in(*v, "max_fps", 0.0, 1000.0);
+    if (const json::Value* v = json::member(root, "max_fps")) c.max_fps = number_in(*v, "max_fps", 0.0, 1000.0);
     return c;
 }
 
 Config load_config(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw ConfigError(path + ": cannot open the config file");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    if (in.bad()) throw ConfigError(path + ": read error");
+    // The size is checked before anything is read (a config is a few hundred bytes; a huge file must not
+    // exhaust a 64 MB board), and the read itself stops past the cap, for a file that grows meanwhile.
+    // O_NONBLOCK: opening a FIFO must not wait for a writer (it is then refused as not a regular file).
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) throw ConfigError(path + ": cannot open the config file: " + std::strerror(errno));
+    std::string text;
+    std::string error;
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+        error = std::string("cannot stat the config file: ") + std::strerror(errno);
+    } else if (S_ISDIR(st.st_mode)) {
+        error = "is a folder, not a config file";
+    } else if (!S_ISREG(st.st_mode)) {
+        error = "is not a regular file";
+    } else if (static_cast<std::uint64_t>(st.st_size) > kMaxConfigBytes) {
+        error = "the config file is " + std::to_string(st.st_size) + " bytes; a config is at most " +
+                std::to_string(kMaxConfigBytes);
+    } else {
+        char buf[4096];
+        for (;;) {
+            const ssize_t n = ::read(fd, buf, sizeof buf);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) {
+                error = std::string("read error: ") + std::strerror(errno);
+                break;
+            }
+            if (n == 0) break;
+            text.append(buf, static_cast<std::size_t>(n));
+            if (text.size() > kMaxConfigBytes) {
+                error = "the config file is more than " + std::to_string(kMaxConfigBytes) + " bytes (the limit)";
+                break;
+            }
+        }
+    }
+    ::close(fd);
+    if (!error.empty()) throw ConfigError(path + ": " + error);
     try {
-        return parse_config(ss.str());
+        return parse_config(text);
     } catch (const ConfigError& e) {
         throw ConfigError(path + ": " + e.what());
     }
@@ -161,29 +238,26 @@ void check_model_classes(const Config& cfg, int model_classes) {
 }
 
 std::string config_to_json(const Config& cfg) {
-    using json::Value;
-    Value::Array labels;
-    for (const auto& l : cfg.labels) labels.push_back(Value::string(l));
-    Value::Object thr;
+    json::Value thr = json::Value::object();
     for (std::size_t i = 0; i < cfg.labels.size() && i < cfg.thresholds.size(); ++i) {
-        thr.emplace_back(cfg.labels[i], Value::number(cfg.thresholds[i]));
+        thr[cfg.labels[i]] = json::float_value(cfg.thresholds[i]);
     }
-    Value::Object o;
-    o.emplace_back("labels", Value::array(std::move(labels)));
-    o.emplace_back("thresholds", Value::object(std::move(thr)));
-    o.emplace_back("penalty", Value::number(cfg.penalty));
-    o.emplace_back("k", Value::number(cfg.k));
-    o.emplace_back("n_crops", Value::number(cfg.n_crops));
-    o.emplace_back("hysteresis", Value::number(cfg.hysteresis));
-    o.emplace_back("fallback", cfg.fallback >= 0 && cfg.fallback < static_cast<int>(cfg.labels.size())
-                                   ? Value::string(cfg.labels[cfg.fallback])
-                                   : Value());
-    o.emplace_back("softmax", Value::boolean(cfg.softmax));
-    o.emplace_back("color_order", Value::string(to_string(cfg.color_order)));
-    o.emplace_back("output_port", Value::number(cfg.output_port));
-    o.emplace_back("model", Value::string(cfg.model));
-    o.emplace_back("max_fps", Value::number(cfg.max_fps));
-    return json::dump(Value::object(std::move(o)));
+    json::Value o = json::Value::object();
+    o["labels"] = cfg.labels;
+    o["thresholds"] = std::move(thr);
+    o["penalty"] = json::float_value(cfg.penalty);
+    o["k"] = cfg.k;
+    o["n_crops"] = cfg.n_crops;
+    o["hysteresis"] = cfg.hysteresis;
+    o["fallback"] = cfg.fallback >= 0 && cfg.fallback < static_cast<int>(cfg.labels.size())
+                        ? json::Value(cfg.labels[cfg.fallback])
+                        : json::Value();
+    o["softmax"] = cfg.softmax;
+    o["color_order"] = to_string(cfg.color_order);
+    o["output_port"] = cfg.output_port;
+    o["model"] = cfg.model;
+    o["max_fps"] = cfg.max_fps;
+    return o.dump(-1, ' ', false, json::Value::error_handler_t::replace);
 }
 
 }  // namespace camrt

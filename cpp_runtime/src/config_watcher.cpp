@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <exception>
+#include <new>
 #include <utility>
 
 namespace camrt {
@@ -65,6 +67,12 @@ bool ConfigWatcher::try_load() {
         return true;
     } catch (const ConfigError& e) {
         last_error_ = e.what();
+        return false;
+    } catch (const std::bad_alloc&) {  // low memory on a 64 MB board must not end the program
+        last_error_ = path_ + ": out of memory while loading the config";
+        return false;
+    } catch (const std::exception& e) {
+        last_error_ = path_ + ": " + e.what();
         return false;
     }
 }

@@ -143,9 +143,11 @@ RknnEngine::RknnEngine(const std::string& model_path) : impl_(new Impl) {
     }
 
     m.in_mem = rknn_create_mem(m.ctx, m.in_attr.size_with_stride);
-    if (!m.in_mem) fail("rknn_create_mem(input, " + std::to_string(m.in_attr.size_with_stride) + ")", RKNN_ERR_MALLOC_FAIL);
+    if (!m.in_mem)
+        fail("rknn_create_mem(input, " + std::to_string(m.in_attr.size_with_stride) + ")", RKNN_ERR_MALLOC_FAIL);
     m.out_mem = rknn_create_mem(m.ctx, m.out_attr.size_with_stride);
-    if (!m.out_mem) fail("rknn_create_mem(output, " + std::to_string(m.out_attr.size_with_stride) + ")", RKNN_ERR_MALLOC_FAIL);
+    if (!m.out_mem)
+        fail("rknn_create_mem(output, " + std::to_string(m.out_attr.size_with_stride) + ")", RKNN_ERR_MALLOC_FAIL);
     ret = rknn_set_io_mem(m.ctx, m.in_mem, &m.in_attr);
     if (ret < 0) fail("rknn_set_io_mem(input)", ret);
     ret = rknn_set_io_mem(m.ctx, m.out_mem, &m.out_attr);
@@ -175,9 +177,7 @@ void RknnEngine::run() {
         case RKNN_TENSOR_UINT8:
             dequantize(static_cast<const std::uint8_t*>(out), n, m.out_attr.zp, m.out_attr.scale, m.scores.data());
             break;
-        case RKNN_TENSOR_FLOAT32:
-            std::memcpy(m.scores.data(), out, n * sizeof(float));
-            break;
+        case RKNN_TENSOR_FLOAT32: std::memcpy(m.scores.data(), out, n * sizeof(float)); break;
         case RKNN_TENSOR_FLOAT16: {
             const auto* h = static_cast<const std::uint16_t*>(out);
             for (std::size_t i = 0; i < n; ++i) m.scores[i] = half_to_float(h[i]);

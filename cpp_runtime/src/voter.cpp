@@ -51,9 +51,8 @@ Vote decide(const VoterParams& params, const std::vector<std::vector<float>>& cr
     }
     if (!decided) {
         v.raw_decision = params.fallback;
-        v.raw_score = params.fallback >= 0 && params.fallback < static_cast<int>(n_classes)
-                          ? v.mean[params.fallback]
-                          : 0.0f;
+        v.raw_score =
+            params.fallback >= 0 && params.fallback < static_cast<int>(n_classes) ? v.mean[params.fallback] : 0.0f;
     }
     v.decision = v.raw_decision;
     v.score = v.raw_score;

@@ -53,5 +53,3 @@ set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 
-# The board image has no libjpeg for this program to rely on, and the camera gives NV12 anyway.
-set(RV1103_JPEG OFF CACHE BOOL "" FORCE)

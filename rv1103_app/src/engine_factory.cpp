@@ -10,37 +10,38 @@ namespace rv1103 {
 
 bool have_rknn() {
 #ifdef CAMRT_HAVE_RKNN
-  return true;
+    return true;
 #else
-  return false;
+    return false;
 #endif
 }
 
 std::string default_engine() { return have_rknn() ? "rknn" : "pipe"; }
 
 std::unique_ptr<camrt::Engine> make_engine(const Options& opts, const std::string& model_path, std::string& describe) {
-  const std::string kind = opts.engine.empty() ? default_engine() : opts.engine;
-  if (kind == "pipe") {
-    if (opts.engine_cmd.empty()) {
-      throw UsageError("no engine: this build has no RKNN engine, so give --engine pipe --engine-cmd CMD "
-                       "(e.g. python host_tools/sim/rv1103/tensor_server.py --runtime onnx --model M.onnx ...)");
+    const std::string kind = opts.engine.empty() ? default_engine() : opts.engine;
+    if (kind == "pipe") {
+        if (opts.engine_cmd.empty()) {
+            throw UsageError(
+                "no engine: this build has no RKNN engine, so give --engine pipe --engine-cmd CMD "
+                "(e.g. python host_tools/sim/rv1103/tensor_server.py --runtime onnx --model M.onnx ...)");
+        }
+        auto e = std::make_unique<PipeEngine>(opts.engine_cmd, opts.pipe_w_stride_pad);
+        describe = "pipe (" + e->note() + "; " + e->runtime() + ") - host run, not the board's NPU";
+        return e;
     }
-    auto e = std::make_unique<PipeEngine>(opts.engine_cmd, opts.pipe_w_stride_pad);
-    describe = "pipe (" + e->note() + "; " + e->runtime() + ") - host run, not the board's NPU";
-    return e;
-  }
 #ifdef CAMRT_HAVE_RKNN
-  auto e = std::make_unique<camrt::RknnEngine>(model_path);
-  const camrt::RknnModelInfo& i = e->info();
-  describe = "rknn " + model_path + " (librknnmrt " + i.sdk_version + ", driver " + i.driver_version + ", input " +
-             std::to_string(i.input.height) + "x" + std::to_string(i.input.width) + "x" +
-             std::to_string(i.input.channels) + " w_stride " + std::to_string(i.input.w_stride) + ", " +
-             std::to_string(i.output_elems) + " outputs, zp " + std::to_string(i.output_zp) + " scale " +
-             std::to_string(i.output_scale) + ")";
-  return e;
+    auto e = std::make_unique<camrt::RknnEngine>(model_path);
+    const camrt::RknnModelInfo& i = e->info();
+    describe = "rknn " + model_path + " (librknnmrt " + i.sdk_version + ", driver " + i.driver_version + ", input " +
+               std::to_string(i.input.height) + "x" + std::to_string(i.input.width) + "x" +
+               std::to_string(i.input.channels) + " w_stride " + std::to_string(i.input.w_stride) + ", " +
+               std::to_string(i.output_elems) + " outputs, zp " + std::to_string(i.output_zp) + " scale " +
+               std::to_string(i.output_scale) + ")";
+    return e;
 #else
-  (void)model_path;
-  throw UsageError("--engine rknn: this build has no RKNN engine; rebuild with -DRKNN_RUNTIME_DIR=<rknpu2 runtime>");
+    (void)model_path;
+    throw UsageError("--engine rknn: this build has no RKNN engine; rebuild with -DRKNN_RUNTIME_DIR=<rknpu2 runtime>");
 #endif
 }
 

@@ -11,25 +11,25 @@
 namespace rv1103 {
 
 struct SourceFrame {
-  camrt::FrameView view;  // valid until the next call to next() or the source's destruction
-  std::string name;       // file name, "y4m#12", "video11#40"...
+    camrt::FrameView view;  // valid until the next call to next() or the source's destruction
+    std::string name;       // file name, "y4m#12", "video11#40"...
 };
 
 class FrameSource {
- public:
-  virtual ~FrameSource() = default;
-  // Fills `out` with the next frame. Returns false at the end of a finite source. Throws
-  // std::runtime_error on a device/file error the loop cannot skip.
-  virtual bool next(SourceFrame& out) = 0;
-  virtual std::string describe() const = 0;
+   public:
+    virtual ~FrameSource() = default;
+    // Fills `out` with the next frame. Returns false at the end of a finite source. Throws
+    // std::runtime_error on a device/file error the loop cannot skip.
+    virtual bool next(SourceFrame& out) = 0;
+    virtual std::string describe() const = 0;
 };
 
 struct SourceOptions {
-  std::string path;          // folder, image file, .y4m file, or /dev/videoN
-  int width = 640;           // V4L2 only: requested capture size
-  int height = 480;
-  int buffers = 3;           // V4L2 only: mmap buffers
-  bool loop = false;         // folder / y4m: start again at the end
+    std::string path;  // folder, image file, .y4m file, or /dev/videoN
+    int width = 640;   // V4L2 only: requested capture size
+    int height = 480;
+    int buffers = 3;    // V4L2 only: mmap buffers
+    bool loop = false;  // folder / y4m: start again at the end
 };
 
 // Picks the source from the path: /dev/video* -> V4L2 NV12, *.y4m -> video, folder -> sorted images,

@@ -1,186 +1,108 @@
 #include "image_io.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
-#include <csetjmp>
-#include <cstdio>
-#include <fstream>
-#include <iterator>
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
 
-#ifdef RV1103_HAVE_JPEG
-#include <jpeglib.h>
-#endif
+#include "stb_image_config.hpp"
 
 namespace rv1103 {
 
 namespace {
 
 std::string lower_ext(const std::string& name) {
-  const auto dot = name.rfind('.');
-  if (dot == std::string::npos) return "";
-  std::string ext = name.substr(dot + 1);
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  return ext;
+    const auto dot = name.rfind('.');
+    if (dot == std::string::npos) return "";
+    std::string ext = name.substr(dot + 1);
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    return ext;
 }
 
+// The whole file, refused unread when it is above kMaxImageFileBytes (also when it only grows past it).
 std::vector<std::uint8_t> read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw std::runtime_error(path + ": cannot open");
-  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-}
-
-// Netpbm header tokens: whitespace separated, '#' starts a comment to the end of the line.
-struct PnmReader {
-  const std::vector<std::uint8_t>& b;
-  std::size_t pos = 0;
-  void skip_space() {
-    while (pos < b.size()) {
-      if (b[pos] == '#') {
-        while (pos < b.size() && b[pos] != '\n') ++pos;
-      } else if (std::isspace(b[pos])) {
-        ++pos;
-      } else {
-        break;
-      }
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
+    std::vector<std::uint8_t> bytes;
+    std::string error;
+    struct stat st;
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && static_cast<std::uint64_t>(st.st_size) > kMaxImageFileBytes) {
+        error = "file of " + std::to_string(st.st_size) + " bytes, above the limit of " +
+                std::to_string(kMaxImageFileBytes);
+    } else {
+        std::uint8_t buf[65536];
+        for (;;) {
+            const ssize_t n = ::read(fd, buf, sizeof buf);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) {
+                error = std::string("read error: ") + std::strerror(errno);
+                break;
+            }
+            if (n == 0) break;
+            bytes.insert(bytes.end(), buf, buf + n);
+            if (bytes.size() > kMaxImageFileBytes) {
+                error = "file above the limit of " + std::to_string(kMaxImageFileBytes) + " bytes";
+                break;
+            }
+        }
     }
-  }
-  long number(const std::string& path, const char* what) {
-    skip_space();
-    long v = 0;
-    std::size_t digits = 0;
-    while (pos < b.size() && std::isdigit(b[pos]) && digits < 9) {
-      v = v * 10 + (b[pos++] - '0');
-      ++digits;
-    }
-    if (digits == 0) throw std::runtime_error(path + ": bad or missing " + what + " in the PNM header");
-    return v;
-  }
-};
-
-#ifdef RV1103_HAVE_JPEG
-struct JpegErr {
-  jpeg_error_mgr mgr;
-  std::jmp_buf jump;
-  char message[JMSG_LENGTH_MAX];
-};
-
-void on_jpeg_error(j_common_ptr cinfo) {
-  auto* err = reinterpret_cast<JpegErr*>(cinfo->err);
-  (*cinfo->err->format_message)(cinfo, err->message);
-  std::longjmp(err->jump, 1);  // libjpeg is C: no exception may cross it
+    ::close(fd);
+    if (!error.empty()) throw std::runtime_error(path + ": " + error);
+    return bytes;
 }
-
-// Returns "" on success, else libjpeg's message. No C++ objects with destructors live across setjmp.
-std::string decode_jpeg_into(const std::vector<std::uint8_t>& bytes, RgbImage& out) {
-  jpeg_decompress_struct cinfo;
-  JpegErr err;
-  cinfo.err = jpeg_std_error(&err.mgr);
-  err.mgr.error_exit = on_jpeg_error;
-  err.message[0] = '\0';
-  if (setjmp(err.jump)) {
-    jpeg_destroy_decompress(&cinfo);
-    return err.message[0] ? err.message : "JPEG decoding failed";
-  }
-  jpeg_create_decompress(&cinfo);
-  jpeg_mem_src(&cinfo, bytes.data(), static_cast<unsigned long>(bytes.size()));
-  jpeg_read_header(&cinfo, TRUE);
-  cinfo.out_color_space = JCS_RGB;
-  jpeg_start_decompress(&cinfo);
-  out.width = static_cast<int>(cinfo.output_width);
-  out.height = static_cast<int>(cinfo.output_height);
-  out.rgb.resize(static_cast<std::size_t>(out.width) * out.height * 3);
-  while (cinfo.output_scanline < cinfo.output_height) {
-    JSAMPROW row = out.rgb.data() + static_cast<std::size_t>(cinfo.output_scanline) * out.width * 3;
-    jpeg_read_scanlines(&cinfo, &row, 1);
-  }
-  jpeg_finish_decompress(&cinfo);
-  jpeg_destroy_decompress(&cinfo);
-  return "";
-}
-#endif
 
 }  // namespace
 
-bool jpeg_supported() {
-#ifdef RV1103_HAVE_JPEG
-  return true;
-#else
-  return false;
-#endif
-}
+void StbFree::operator()(std::uint8_t* p) const { stbi_image_free(p); }
 
 bool is_image_name(const std::string& name) {
-  const std::string ext = lower_ext(name);
-  if (ext == "ppm" || ext == "pgm" || ext == "pnm") return true;
-  return jpeg_supported() && (ext == "jpg" || ext == "jpeg");
+    const std::string ext = lower_ext(name);
+    return ext == "jpg" || ext == "jpeg" || ext == "png" || ext == "bmp" || ext == "ppm" || ext == "pgm" ||
+           ext == "pnm";
 }
 
-RgbImage decode_pnm(const std::string& path, const std::vector<std::uint8_t>& bytes) {
-  if (bytes.size() < 2 || bytes[0] != 'P' || bytes[1] < '2' || bytes[1] > '6' || bytes[1] == '4') {
-    throw std::runtime_error(path + ": not a PGM/PPM file (expected magic P2, P3, P5 or P6)");
-  }
-  const char kind = static_cast<char>(bytes[1]);
-  const bool colour = kind == '3' || kind == '6';
-  const bool binary = kind == '5' || kind == '6';
-  PnmReader r{bytes, 2};
-  const long w = r.number(path, "width");
-  const long h = r.number(path, "height");
-  const long maxval = r.number(path, "maxval");
-  if (w <= 0 || h <= 0 || w > 16384 || h > 16384) {
-    throw std::runtime_error(path + ": image size " + std::to_string(w) + "x" + std::to_string(h) +
-                             " outside 1..16384");
-  }
-  if (maxval < 1 || maxval > 255) {
-    throw std::runtime_error(path + ": maxval " + std::to_string(maxval) + " unsupported (8-bit only, 1..255)");
-  }
-  RgbImage img;
-  img.width = static_cast<int>(w);
-  img.height = static_cast<int>(h);
-  const std::size_t pixels = static_cast<std::size_t>(w) * static_cast<std::size_t>(h);
-  const std::size_t samples = pixels * (colour ? 3 : 1);
-  std::vector<std::uint8_t> raw(samples);
-  if (binary) {
-    ++r.pos;  // exactly one whitespace byte separates the header from the raster
-    if (bytes.size() < r.pos + samples) {
-      throw std::runtime_error(path + ": raster truncated (" + std::to_string(bytes.size() - std::min(bytes.size(), r.pos)) +
-                               " of " + std::to_string(samples) + " bytes)");
-    }
-    std::copy(bytes.begin() + static_cast<std::ptrdiff_t>(r.pos),
-              bytes.begin() + static_cast<std::ptrdiff_t>(r.pos + samples), raw.begin());
-  } else {
-    for (std::size_t i = 0; i < samples; ++i) {
-      const long v = r.number(path, "sample");
-      if (v > maxval) throw std::runtime_error(path + ": sample above maxval");
-      raw[i] = static_cast<std::uint8_t>(v);
-    }
-  }
-  if (maxval != 255) {
-    for (auto& v : raw) v = static_cast<std::uint8_t>((v * 255 + maxval / 2) / maxval);
-  }
-  if (colour) {
-    img.rgb = std::move(raw);
-  } else {
-    img.rgb.resize(pixels * 3);
-    for (std::size_t i = 0; i < pixels; ++i) img.rgb[3 * i] = img.rgb[3 * i + 1] = img.rgb[3 * i + 2] = raw[i];
-  }
-  return img;
-}
+const char* image_extensions() { return ".jpg .jpeg .png .bmp .ppm .pgm .pnm"; }
 
-RgbImage decode_image(const std::string& path) {
-  const std::string ext = lower_ext(path);
-  const std::vector<std::uint8_t> bytes = read_file(path);
-  if (ext == "jpg" || ext == "jpeg") {
-#ifdef RV1103_HAVE_JPEG
+RgbImage decode_image_bytes(const std::string& name, const std::vector<std::uint8_t>& bytes) {
+    const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
+    const int len = static_cast<int>(std::min<std::size_t>(bytes.size(), kMaxImageFileBytes));
+    int w = 0, h = 0, comp = 0;
+    // The header first: the pixel count is checked before any pixel is decoded.
+    if (!stbi_info_from_memory(data, len, &w, &h, &comp)) {
+        throw std::runtime_error(name + ": not a JPEG, PNG, BMP or binary PPM/PGM image (" + stbi_failure_reason() +
+                                 ")");
+    }
+    if (w <= 0 || h <= 0 || static_cast<std::int64_t>(w) * h > kMaxImagePixels) {
+        throw std::runtime_error(name + ": " + std::to_string(w) + "x" + std::to_string(h) +
+                                 " pixels, above the limit of " + std::to_string(kMaxImagePixels) +
+                                 " (a decompression bomb?)");
+    }
+    if (bytes.size() >= 2 && bytes[0] == 'P' && (bytes[1] == '5' || bytes[1] == '6')) {
+        // stb 2.27 does not notice a binary PPM/PGM whose raster is cut short: the raster ends the file, after
+        // a header of at least "P6 W H M\n".
+        const std::size_t raster = static_cast<std::size_t>(w) * static_cast<std::size_t>(h) *
+                                   static_cast<std::size_t>(comp) * (stbi_is_16_bit_from_memory(data, len) ? 2 : 1);
+        const std::size_t header = 2 + 1 + std::to_string(w).size() + 1 + std::to_string(h).size() + 3;
+        if (bytes.size() < raster + header) {
+            throw std::runtime_error(name + ": PPM/PGM raster truncated (the file has " + std::to_string(bytes.size()) +
+                                     " bytes, the " + std::to_string(w) + "x" + std::to_string(h) +
+                                     " image needs more than " + std::to_string(raster + header) + ")");
+        }
+    }
+    stbi_uc* px = stbi_load_from_memory(data, len, &w, &h, &comp, 3);
+    if (px == nullptr) throw std::runtime_error(name + ": cannot decode (" + std::string(stbi_failure_reason()) + ")");
     RgbImage img;
-    const std::string err = decode_jpeg_into(bytes, img);
-    if (!err.empty()) throw std::runtime_error(path + ": " + err);
+    img.width = w;
+    img.height = h;
+    img.rgb.reset(px);
     return img;
-#else
-    throw std::runtime_error(path + ": JPEG support not built in (needs libjpeg-turbo at build time); use PPM/PGM");
-#endif
-  }
-  return decode_pnm(path, bytes);
 }
+
+RgbImage decode_image(const std::string& path) { return decode_image_bytes(path, read_file(path)); }
 
 }  // namespace rv1103

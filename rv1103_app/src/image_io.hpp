@@ -1,25 +1,40 @@
-// Still-image decoding for host runs: PPM/PGM (read here) and JPEG (libjpeg-turbo, when built with it).
+// Still images for host runs (frame folders): JPEG, PNG, BMP and binary PPM/PGM, decoded by stb_image.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace rv1103 {
 
-// A decoded image, packed RGB888 (grey images are expanded to R = G = B).
-struct RgbImage {
-  int width = 0;
-  int height = 0;
-  std::vector<std::uint8_t> rgb;  // width * height * 3
+// Frees what stb_image allocated.
+struct StbFree {
+    void operator()(std::uint8_t* p) const;
 };
 
-// True when this build decodes JPEG (RV1103_HAVE_JPEG).
-bool jpeg_supported();
-// Whether the file name has an extension decode_image() understands in this build.
+// A decoded image, packed RGB888 (grey images are expanded to R = G = B), in the decoder's own buffer
+// (no copy: a large image is in memory once).
+struct RgbImage {
+    int width = 0;
+    int height = 0;
+    std::unique_ptr<std::uint8_t, StbFree> rgb;  // width * height * 3 bytes
+};
+
+// Files above this size are not read; images above this many pixels are not decoded (a decompression bomb:
+// a small file announcing a huge image is refused from its header). 4096 x 4096 is about 50 MB decoded.
+constexpr std::size_t kMaxImageFileBytes = 64u << 20;
+constexpr std::int64_t kMaxImagePixels = 4096LL * 4096LL;
+
+// The frame-file rule: .jpg .jpeg .png .bmp .ppm .pgm .pnm, any case (the emulated twin's rule too).
 bool is_image_name(const std::string& name);
-// Decodes P2/P3/P5/P6 (maxval 1..255) or JPEG. Throws std::runtime_error naming the file and the problem.
+// The extensions is_image_name() accepts, for messages (".jpg .jpeg ...").
+const char* image_extensions();
+// Reads and decodes a file. Throws std::runtime_error naming the file and the problem (unreadable, too big,
+// not an image, corrupt, more than kMaxImagePixels pixels).
 RgbImage decode_image(const std::string& path);
-RgbImage decode_pnm(const std::string& path, const std::vector<std::uint8_t>& bytes);
+// Decodes image bytes; `name` is used in errors.
+RgbImage decode_image_bytes(const std::string& name, const std::vector<std::uint8_t>& bytes);
 
 }  // namespace rv1103

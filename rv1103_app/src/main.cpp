@@ -7,6 +7,7 @@
 #include "camrt/clock.hpp"
 #include "camrt/config.hpp"
 #include "camrt/config_watcher.hpp"
+#include "camrt/frames.hpp"
 #include "camrt/pipeline.hpp"
 #include "camrt/planner.hpp"
 #include "engine_factory.hpp"
@@ -20,147 +21,150 @@ namespace {
 void log(const std::string& msg) { std::fprintf(stderr, "rv1103_app: %s\n", msg.c_str()); }
 
 std::string resolve_model(const rv1103::Options& o, const camrt::Config& cfg) {
-  if (!o.model.empty()) return o.model;
-  if (!cfg.model.empty() && cfg.model[0] == '/') return cfg.model;
-  const auto slash = o.config.rfind('/');
-  return (slash == std::string::npos ? std::string(".") : o.config.substr(0, slash)) + "/" + cfg.model;
+    if (!o.model.empty()) return o.model;
+    if (!cfg.model.empty() && cfg.model[0] == '/') return cfg.model;
+    const auto slash = o.config.rfind('/');
+    return (slash == std::string::npos ? std::string(".") : o.config.substr(0, slash)) + "/" + cfg.model;
 }
 
 // -2: from the config; -1: any free port; 0: off.
 int wanted_port(const rv1103::Options& o, const camrt::Config& cfg) { return o.port == -2 ? cfg.output_port : o.port; }
 
-std::unique_ptr<rv1103::TcpBroadcast> open_tcp(const std::string& bind, int port) {
-  if (port == 0) {
-    log("TCP output off");
-    return nullptr;
-  }
-  auto tcp = std::make_unique<rv1103::TcpBroadcast>(bind, port < 0 ? 0 : port);
-  log("listening on " + bind + ":" + std::to_string(tcp->port()) + " (JSON lines)");
-  return tcp;
+std::unique_ptr<rv1103::TcpBroadcast> open_tcp(const rv1103::Options& o, int port) {
+    if (port == 0) {
+        log("TCP output off");
+        return nullptr;
+    }
+    auto tcp =
+        std::make_unique<rv1103::TcpBroadcast>(o.bind, port < 0 ? 0 : port, static_cast<std::size_t>(o.max_clients));
+    log("listening on " + o.bind + ":" + std::to_string(tcp->port()) + " (JSON lines, at most " +
+        std::to_string(o.max_clients) + " clients)");
+    return tcp;
 }
 
 int run(const rv1103::Options& opts) {
-  rv1103::install_signal_handlers();
-  // The first config must be good: there is nothing to fall back on yet.
-  const camrt::Config first = camrt::load_config(opts.config);
-  const std::string model_path = resolve_model(opts, first);
-  std::string engine_desc;
-  std::unique_ptr<camrt::Engine> engine = rv1103::make_engine(opts, model_path, engine_desc);
-  log("engine " + engine_desc);
+    rv1103::install_signal_handlers();
+    // The first config must be good: there is nothing to fall back on yet.
+    const camrt::Config first = camrt::load_config(opts.config);
+    const std::string model_path = resolve_model(opts, first);
+    std::string engine_desc;
+    std::unique_ptr<camrt::Engine> engine = rv1103::make_engine(opts, model_path, engine_desc);
+    log("engine " + engine_desc);
+    log(std::string("preprocessing: ") + camrt::preprocess_kernels() + " kernels");
 
-  camrt::ConfigWatcher watcher(opts.config, engine->num_classes(), [](const std::string& m) { log("config: " + m); });
-  camrt::Pipeline pipeline(*engine, watcher.current());
+    camrt::ConfigWatcher watcher(opts.config, engine->num_classes(), [](const std::string& m) { log("config: " + m); });
+    camrt::Pipeline pipeline(*engine, watcher.current());
 
-  rv1103::SourceOptions so;
-  so.path = opts.frames;
-  so.width = opts.width;
-  so.height = opts.height;
-  so.loop = opts.loop;
-  std::unique_ptr<rv1103::FrameSource> source = rv1103::open_source(so);
-  log("frames from " + source->describe());
+    rv1103::SourceOptions so;
+    so.path = opts.frames;
+    so.width = opts.width;
+    so.height = opts.height;
+    so.loop = opts.loop;
+    std::unique_ptr<rv1103::FrameSource> source = rv1103::open_source(so);
+    log("frames from " + source->describe());
 
-  int port = wanted_port(opts, pipeline.config());
-  std::unique_ptr<rv1103::TcpBroadcast> tcp = open_tcp(opts.bind, port);
+    int port = wanted_port(opts, pipeline.config());
+    std::unique_ptr<rv1103::TcpBroadcast> tcp = open_tcp(opts, port);
 
-  bool stdout_on = !opts.no_stdout;
-  std::uint64_t index = 0;
-  long long emitted = 0;
-  std::uint64_t next_slot = camrt::monotonic_ns();
-  rv1103::SourceFrame frame;
-  while (!rv1103::stop_requested()) {
-    if (watcher.poll()) {
-      try {
-        pipeline.set_config(watcher.current());
-        const int want = wanted_port(opts, pipeline.config());
-        if (want != port) {  // the new config moves the TCP output
-          tcp.reset();
-          port = want;
-          try {
-            tcp = open_tcp(opts.bind, port);
-          } catch (const std::exception& e) {
-            log(std::string("config: ") + e.what() + "; TCP output off until the next reload");
-          }
+    bool stdout_on = !opts.no_stdout;
+    std::uint64_t index = 0;
+    long long emitted = 0;
+    std::uint64_t next_slot = camrt::monotonic_ns();
+    rv1103::SourceFrame frame;
+    while (!rv1103::stop_requested()) {
+        if (watcher.poll()) {
+            try {
+                pipeline.set_config(watcher.current());
+                const int want = wanted_port(opts, pipeline.config());
+                if (want != port) {  // the new config moves the TCP output
+                    tcp.reset();
+                    port = want;
+                    try {
+                        tcp = open_tcp(opts, port);
+                    } catch (const std::exception& e) {
+                        log(std::string("config: ") + e.what() + "; TCP output off until the next reload");
+                    }
+                }
+                if (pipeline.config().model != first.model && opts.model.empty()) {
+                    log("config: 'model' changed to " + pipeline.config().model +
+                        "; restart to load it (still running " + model_path + ")");
+                }
+            } catch (const std::exception& e) {
+                log(std::string("config: rejected by the pipeline, keeping the last good one: ") + e.what());
+            }
         }
-        if (pipeline.config().model != first.model && opts.model.empty()) {
-          log("config: 'model' changed to " + pipeline.config().model + "; restart to load it (still running " +
-              model_path + ")");
+        const std::uint64_t t0 = camrt::monotonic_ns();
+        if (!source->next(frame)) {
+            log("end of frames");
+            break;
         }
-      } catch (const std::exception& e) {
-        log(std::string("config: rejected by the pipeline, keeping the last good one: ") + e.what());
-      }
-    }
-    const std::uint64_t t0 = camrt::monotonic_ns();
-    if (!source->next(frame)) {
-      log("end of frames");
-      break;
-    }
-    const double capture_ms = camrt::elapsed_ms(t0, camrt::monotonic_ns());
-    const std::uint64_t this_index = index++;
-    std::string line;
-    try {
-      line = pipeline.json_line(pipeline.process(frame.view, this_index, capture_ms));
-    } catch (const std::invalid_argument& e) {  // FrameTooSmall, odd NV12 size...: skip this frame
-      log("frame " + std::to_string(this_index) + " (" + frame.name + ") skipped: " + e.what());
-      continue;
-    }
-    if (stdout_on) {
-      line += '\n';
-      const bool ok = std::fwrite(line.data(), 1, line.size(), stdout) == line.size() && std::fflush(stdout) == 0;
-      line.pop_back();
-      if (!ok) {  // e.g. the reader of a pipe went away: keep serving TCP, stop writing stdout
-        stdout_on = false;
-        log("stdout closed; JSON lines continue on TCP only");
-      }
-    }
-    if (tcp) tcp->send_line(line);
-    if (opts.count > 0 && ++emitted >= opts.count) break;
+        const double capture_ms = camrt::elapsed_ms(t0, camrt::monotonic_ns());
+        const std::uint64_t this_index = index++;
+        std::string line;
+        try {
+            line = pipeline.json_line(pipeline.process(frame.view, this_index, capture_ms));
+        } catch (const std::invalid_argument& e) {  // FrameTooSmall, odd NV12 size...: skip this frame
+            log("frame " + std::to_string(this_index) + " (" + frame.name + ") skipped: " + e.what());
+            continue;
+        }
+        if (stdout_on) {
+            line += '\n';
+            const bool ok = std::fwrite(line.data(), 1, line.size(), stdout) == line.size() && std::fflush(stdout) == 0;
+            line.pop_back();
+            if (!ok) {  // e.g. the reader of a pipe went away: keep serving TCP, stop writing stdout
+                stdout_on = false;
+                log("stdout closed; JSON lines continue on TCP only");
+            }
+        }
+        if (tcp) tcp->send_line(line);
+        if (opts.count > 0 && ++emitted >= opts.count) break;
 
-    const double fps = opts.fps >= 0 ? opts.fps : pipeline.config().max_fps;
-    if (fps > 0) {
-      next_slot += static_cast<std::uint64_t>(1e9 / fps);
-      const std::uint64_t now = camrt::monotonic_ns();
-      if (next_slot > now) {
-        rv1103::sleep_unless_stopped(static_cast<double>(next_slot - now) / 1e9);
-      } else {
-        next_slot = now;  // running late: do not try to catch up with a burst
-      }
-      if (tcp) tcp->poll();
+        const double fps = opts.fps >= 0 ? opts.fps : pipeline.config().max_fps;
+        if (fps > 0) {
+            next_slot += static_cast<std::uint64_t>(1e9 / fps);
+            const std::uint64_t now = camrt::monotonic_ns();
+            if (next_slot > now) {
+                rv1103::sleep_unless_stopped(static_cast<double>(next_slot - now) / 1e9);
+            } else {
+                next_slot = now;  // running late: do not try to catch up with a burst
+            }
+            if (tcp) tcp->poll();
+        }
     }
-  }
-  // Clean stop, in reverse order of creation: sockets, source, pipeline, engine.
-  if (tcp) tcp->close_all();
-  tcp.reset();
-  source.reset();
-  const int sig = rv1103::stop_signal();
-  log("stopped" + std::string(sig ? " by signal " + std::to_string(sig) : "") + " after " + std::to_string(index) +
-      " frames");
-  return 0;
+    // Clean stop, in reverse order of creation: sockets, source, pipeline, engine.
+    if (tcp) tcp->close_all();
+    tcp.reset();
+    source.reset();
+    const int sig = rv1103::stop_signal();
+    log("stopped" + std::string(sig ? " by signal " + std::to_string(sig) : "") + " after " + std::to_string(index) +
+        " frames");
+    return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  rv1103::Options opts;
-  try {
-    opts = rv1103::parse_options(argc, argv);
-  } catch (const rv1103::UsageError& e) {
-    std::fprintf(stderr, "rv1103_app: error: %s\n%s", e.what(), rv1103::usage(rv1103::have_rknn()).c_str());
-    return 2;
-  }
-  if (opts.help) {
-    std::fputs(rv1103::usage(rv1103::have_rknn()).c_str(), stdout);
-    return 0;
-  }
-  try {
-    return run(opts);
-  } catch (const rv1103::UsageError& e) {
-    log(std::string("error: ") + e.what());
-    return 2;
-  } catch (const camrt::ConfigError& e) {
-    log(std::string("error: ") + e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    log(std::string("error: ") + e.what());
-    return 1;
-  }
+    rv1103::Options opts;
+    try {
+        opts = rv1103::parse_options(argc, argv);
+    } catch (const rv1103::UsageError& e) {
+        std::fprintf(stderr, "rv1103_app: error: %s\n%s", e.what(), rv1103::usage(rv1103::have_rknn()).c_str());
+        return 2;
+    }
+    if (opts.help) {
+        std::fputs(rv1103::usage(rv1103::have_rknn()).c_str(), stdout);
+        return 0;
+    }
+    try {
+        return run(opts);
+    } catch (const rv1103::UsageError& e) {
+        log(std::string("error: ") + e.what());
+        return 2;
+    } catch (const camrt::ConfigError& e) {
+        log(std::string("error: ") + e.what());
+        return 2;
+    } catch (const std::exception& e) {
+        log(std::string("error: ") + e.what());
+        return 1;
+    }
 }

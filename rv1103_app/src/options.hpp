@@ -8,26 +8,27 @@ namespace rv1103 {
 
 // Bad command line: main() prints the message and the usage, exit code 2.
 class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
+   public:
+    using std::runtime_error::runtime_error;
 };
 
 struct Options {
-  std::string config = "config.json";
-  std::string frames = "/dev/video11";  // board camera (rkisp main path); a folder/.y4m/image on the host
-  std::string engine;                   // "rknn" | "pipe"; default rknn when built with it
-  std::string model;                    // overrides the config's "model" (rknn engine)
-  std::string engine_cmd;               // pipe engine: command that serves the tensors
-  int pipe_w_stride_pad = 0;            // pipe engine: extra pixels per input row (RKNN-like stride)
-  long long count = -1;                 // frames to process, -1 = until the source ends or a signal
-  double fps = -1.0;                    // overrides the config's max_fps when >= 0
-  int port = -2;                        // -2: the config's output_port; -1: auto (free port); 0: off
-  std::string bind = "0.0.0.0";
-  int width = 640;                      // V4L2 capture size
-  int height = 480;
-  bool loop = false;                    // replay a folder / video forever
-  bool no_stdout = false;               // JSON lines only on TCP (the init script uses this)
-  bool help = false;
+    std::string config = "config.json";
+    std::string frames = "/dev/video11";  // board camera (rkisp main path); a folder/.y4m/image on the host
+    std::string engine;                   // "rknn" | "pipe"; default rknn when built with it
+    std::string model;                    // overrides the config's "model" (rknn engine)
+    std::string engine_cmd;               // pipe engine: command that serves the tensors
+    int pipe_w_stride_pad = 0;            // pipe engine: extra pixels per input row (RKNN-like stride)
+    long long count = -1;                 // frames to process, -1 = until the source ends or a signal
+    double fps = -1.0;                    // overrides the config's max_fps when >= 0
+    int port = -2;                        // -2: the config's output_port; -1: auto (free port); 0: off
+    std::string bind = "0.0.0.0";         // all interfaces: the host reads the lines over the network
+    int max_clients = 4;                  // TCP clients at a time (each may hold 256 KiB of unsent lines)
+    int width = 640;                      // V4L2 capture size
+    int height = 480;
+    bool loop = false;       // replay a folder / video forever
+    bool no_stdout = false;  // JSON lines only on TCP (the init script uses this)
+    bool help = false;
 };
 
 // Throws UsageError with a specific message (unknown option, missing value, value out of range).

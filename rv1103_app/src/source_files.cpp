@@ -1,11 +1,13 @@
-// Host frame sources: a sorted image folder and a YUV4MPEG2 (.y4m) video, read without third-party code.
+// Host frame sources: a sorted image folder (image_io.hpp) and a YUV4MPEG2 (.y4m) video.
+#include <dirent.h>
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
-#include <dirent.h>
 #include <stdexcept>
-#include <sys/stat.h>
 
 #include "frame_source.hpp"
 #include "image_io.hpp"
@@ -15,194 +17,201 @@ namespace rv1103 {
 namespace {
 
 bool is_dir(const std::string& p) {
-  struct stat st {};
-  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+    struct stat st {};
+    return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  if (s.size() < suffix.size()) return false;
-  return std::equal(suffix.rbegin(), suffix.rend(), s.rbegin(),
-                    [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+    if (s.size() < suffix.size()) return false;
+    return std::equal(suffix.rbegin(), suffix.rend(), s.rbegin(),
+                      [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+}
+
+// A frame side from a Y4M header token: -1 unless it is a plain number (no overflow on absurd ones).
+int header_side(const char* s) {
+    char* end = nullptr;
+    errno = 0;
+    const long v = std::strtol(s, &end, 10);
+    if (end == s || errno != 0 || v < 0 || v > 1000000) return -1;
+    return static_cast<int>(v);
 }
 
 std::string base_name(const std::string& p) {
-  const auto slash = p.rfind('/');
-  return slash == std::string::npos ? p : p.substr(slash + 1);
+    const auto slash = p.rfind('/');
+    return slash == std::string::npos ? p : p.substr(slash + 1);
 }
 
 class ImageFolderSource : public FrameSource {
- public:
-  ImageFolderSource(std::string label, std::vector<std::string> files, bool loop)
-      : label_(std::move(label)), files_(std::move(files)), loop_(loop) {}
+   public:
+    ImageFolderSource(std::string label, std::vector<std::string> files, bool loop)
+        : label_(std::move(label)), files_(std::move(files)), loop_(loop) {}
 
-  bool next(SourceFrame& out) override {
-    // A file that does not decode is logged and skipped: one bad file must not end a long run.
-    for (std::size_t tries = 0; tries < files_.size(); ++tries) {
-      if (pos_ == files_.size()) {
-        if (!loop_) return false;
-        pos_ = 0;
-      }
-      const std::string& path = files_[pos_++];
-      try {
-        img_ = decode_image(path);
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "rv1103_app: skipping frame: %s\n", e.what());
-        continue;
-      }
-      out.view = camrt::FrameView{};
-      out.view.data = img_.rgb.data();
-      out.view.width = img_.width;
-      out.view.height = img_.height;
-      out.view.format = camrt::PixelFormat::RGB888;
-      out.view.stride = img_.width * 3;
-      out.name = base_name(path);
-      return true;
+    bool next(SourceFrame& out) override {
+        // A file that does not decode is logged and skipped: one bad file must not end a long run.
+        for (std::size_t tries = 0; tries < files_.size(); ++tries) {
+            if (pos_ == files_.size()) {
+                if (!loop_) return false;
+                pos_ = 0;
+            }
+            const std::string& path = files_[pos_++];
+            img_ = RgbImage{};  // free the last frame first: never two decoded images at once
+            try {
+                img_ = decode_image(path);
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "rv1103_app: skipping frame: %s\n", e.what());
+                continue;
+            }
+            out.view = camrt::FrameView{};
+            out.view.data = img_.rgb.get();
+            out.view.width = img_.width;
+            out.view.height = img_.height;
+            out.view.format = camrt::PixelFormat::RGB888;
+            out.view.stride = img_.width * 3;
+            out.name = base_name(path);
+            return true;
+        }
+        if (pos_ == files_.size() && !loop_) return false;
+        throw std::runtime_error(label_ + ": no file in the folder could be decoded");
     }
-    if (pos_ == files_.size() && !loop_) return false;
-    throw std::runtime_error(label_ + ": no file in the folder could be decoded");
-  }
 
-  std::string describe() const override {
-    return "image folder " + label_ + " (" + std::to_string(files_.size()) + " files" +
-           (jpeg_supported() ? ", PPM/PGM/JPEG" : ", PPM/PGM") + ")";
-  }
+    std::string describe() const override {
+        return "image folder " + label_ + " (" + std::to_string(files_.size()) + " files, " + image_extensions() + ")";
+    }
 
- private:
-  std::string label_;
-  std::vector<std::string> files_;
-  bool loop_;
-  std::size_t pos_ = 0;
-  RgbImage img_;
+   private:
+    std::string label_;
+    std::vector<std::string> files_;
+    bool loop_;
+    std::size_t pos_ = 0;
+    RgbImage img_;
 };
 
 // YUV4MPEG2 with 4:2:0 chroma: each frame's I420 planes are re-packed as NV12 (the board camera's format),
 // so host videos go through the same YUV path as the V4L2 camera.
 class Y4mSource : public FrameSource {
- public:
-  Y4mSource(std::string path, bool loop) : path_(std::move(path)), loop_(loop) {
-    f_ = std::fopen(path_.c_str(), "rb");
-    if (!f_) throw std::runtime_error(path_ + ": cannot open: " + std::strerror(errno));
-    char line[512];
-    if (!std::fgets(line, sizeof line, f_) || std::strncmp(line, "YUV4MPEG2 ", 10) != 0) {
-      std::fclose(f_);
-      throw std::runtime_error(path_ + ": not a YUV4MPEG2 file (header must start with 'YUV4MPEG2 ')");
+   public:
+    Y4mSource(std::string path, bool loop) : path_(std::move(path)), loop_(loop) {
+        f_ = std::fopen(path_.c_str(), "rb");
+        if (!f_) throw std::runtime_error(path_ + ": cannot open: " + std::strerror(errno));
+        char line[512];
+        if (!std::fgets(line, sizeof line, f_) || std::strncmp(line, "YUV4MPEG2 ", 10) != 0) {
+            std::fclose(f_);
+            throw std::runtime_error(path_ + ": not a YUV4MPEG2 file (header must start with 'YUV4MPEG2 ')");
+        }
+        std::string colour = "420jpeg";
+        for (char* tok = std::strtok(line + 10, " \n"); tok; tok = std::strtok(nullptr, " \n")) {
+            if (tok[0] == 'W') w_ = header_side(tok + 1);
+            if (tok[0] == 'H') h_ = header_side(tok + 1);
+            if (tok[0] == 'C') colour = tok + 1;
+        }
+        if (w_ <= 0 || h_ <= 0 || w_ % 2 || h_ % 2 || w_ > camrt::kMaxSide || h_ > camrt::kMaxSide) {
+            std::fclose(f_);
+            throw std::runtime_error(path_ + ": frame size " + std::to_string(w_) + "x" + std::to_string(h_) +
+                                     " must be positive, even and at most " + std::to_string(camrt::kMaxSide));
+        }
+        if (colour.compare(0, 3, "420") != 0) {
+            std::fclose(f_);
+            throw std::runtime_error(path_ + ": colour space C" + colour + " unsupported (4:2:0 only)");
+        }
+        data_start_ = std::ftell(f_);
+        i420_.resize(static_cast<std::size_t>(w_) * h_ * 3 / 2);
+        nv12_.resize(i420_.size());
     }
-    std::string colour = "420jpeg";
-    for (char* tok = std::strtok(line + 10, " \n"); tok; tok = std::strtok(nullptr, " \n")) {
-      if (tok[0] == 'W') w_ = std::atoi(tok + 1);
-      if (tok[0] == 'H') h_ = std::atoi(tok + 1);
-      if (tok[0] == 'C') colour = tok + 1;
+    ~Y4mSource() override {
+        if (f_) std::fclose(f_);
     }
-    if (w_ <= 0 || h_ <= 0 || w_ % 2 || h_ % 2) {
-      std::fclose(f_);
-      throw std::runtime_error(path_ + ": frame size " + std::to_string(w_) + "x" + std::to_string(h_) +
-                               " must be positive and even");
-    }
-    if (colour.compare(0, 3, "420") != 0) {
-      std::fclose(f_);
-      throw std::runtime_error(path_ + ": colour space C" + colour + " unsupported (4:2:0 only)");
-    }
-    data_start_ = std::ftell(f_);
-    i420_.resize(static_cast<std::size_t>(w_) * h_ * 3 / 2);
-    nv12_.resize(i420_.size());
-  }
-  ~Y4mSource() override {
-    if (f_) std::fclose(f_);
-  }
 
-  bool next(SourceFrame& out) override {
-    char line[256];
-    if (!std::fgets(line, sizeof line, f_)) {
-      if (!loop_ || index_ == 0) return false;
-      std::fseek(f_, data_start_, SEEK_SET);
-      if (!std::fgets(line, sizeof line, f_)) return false;
+    bool next(SourceFrame& out) override {
+        char line[256];
+        if (!std::fgets(line, sizeof line, f_)) {
+            if (!loop_ || index_ == 0) return false;
+            std::fseek(f_, data_start_, SEEK_SET);
+            if (!std::fgets(line, sizeof line, f_)) return false;
+        }
+        if (std::strncmp(line, "FRAME", 5) != 0) throw std::runtime_error(path_ + ": missing FRAME marker");
+        if (std::fread(i420_.data(), 1, i420_.size(), f_) != i420_.size()) {
+            std::fprintf(stderr, "rv1103_app: %s: last frame truncated, stopping\n", path_.c_str());
+            return false;
+        }
+        const std::size_t ysz = static_cast<std::size_t>(w_) * h_;
+        const std::size_t csz = ysz / 4;
+        std::memcpy(nv12_.data(), i420_.data(), ysz);
+        const std::uint8_t* u = i420_.data() + ysz;
+        const std::uint8_t* v = u + csz;
+        std::uint8_t* uv = nv12_.data() + ysz;
+        for (std::size_t i = 0; i < csz; ++i) {
+            uv[2 * i] = u[i];
+            uv[2 * i + 1] = v[i];
+        }
+        out.view = camrt::FrameView{};
+        out.view.data = nv12_.data();
+        out.view.width = w_;
+        out.view.height = h_;
+        out.view.format = camrt::PixelFormat::NV12;
+        out.view.stride = w_;
+        out.name = base_name(path_) + "#" + std::to_string(index_++);
+        return true;
     }
-    if (std::strncmp(line, "FRAME", 5) != 0) throw std::runtime_error(path_ + ": missing FRAME marker");
-    if (std::fread(i420_.data(), 1, i420_.size(), f_) != i420_.size()) {
-      std::fprintf(stderr, "rv1103_app: %s: last frame truncated, stopping\n", path_.c_str());
-      return false;
-    }
-    const std::size_t ysz = static_cast<std::size_t>(w_) * h_;
-    const std::size_t csz = ysz / 4;
-    std::memcpy(nv12_.data(), i420_.data(), ysz);
-    const std::uint8_t* u = i420_.data() + ysz;
-    const std::uint8_t* v = u + csz;
-    std::uint8_t* uv = nv12_.data() + ysz;
-    for (std::size_t i = 0; i < csz; ++i) {
-      uv[2 * i] = u[i];
-      uv[2 * i + 1] = v[i];
-    }
-    out.view = camrt::FrameView{};
-    out.view.data = nv12_.data();
-    out.view.width = w_;
-    out.view.height = h_;
-    out.view.format = camrt::PixelFormat::NV12;
-    out.view.stride = w_;
-    out.name = base_name(path_) + "#" + std::to_string(index_++);
-    return true;
-  }
 
-  std::string describe() const override {
-    return "Y4M video " + path_ + " (" + std::to_string(w_) + "x" + std::to_string(h_) + ", as NV12)";
-  }
+    std::string describe() const override {
+        return "Y4M video " + path_ + " (" + std::to_string(w_) + "x" + std::to_string(h_) + ", as NV12)";
+    }
 
- private:
-  std::string path_;
-  bool loop_;
-  std::FILE* f_ = nullptr;
-  long data_start_ = 0;
-  int w_ = 0;
-  int h_ = 0;
-  int index_ = 0;
-  std::vector<std::uint8_t> i420_;
-  std::vector<std::uint8_t> nv12_;
+   private:
+    std::string path_;
+    bool loop_;
+    std::FILE* f_ = nullptr;
+    long data_start_ = 0;
+    int w_ = 0;
+    int h_ = 0;
+    int index_ = 0;
+    std::vector<std::uint8_t> i420_;
+    std::vector<std::uint8_t> nv12_;
 };
 
 }  // namespace
 
 std::unique_ptr<FrameSource> open_image_folder(const std::string& path, bool loop) {
-  std::vector<std::string> files;
-  if (is_dir(path)) {
-    DIR* d = ::opendir(path.c_str());
-    if (!d) throw std::runtime_error(path + ": cannot list: " + std::strerror(errno));
-    for (;;) {
-      errno = 0;
-      const dirent* e = ::readdir(d);
-      if (!e) break;
-      const std::string name = e->d_name;
-      if (name[0] != '.' && is_image_name(name)) files.push_back(path + "/" + name);
+    std::vector<std::string> files;
+    if (is_dir(path)) {
+        DIR* d = ::opendir(path.c_str());
+        if (!d) throw std::runtime_error(path + ": cannot list: " + std::strerror(errno));
+        for (;;) {
+            errno = 0;
+            const dirent* e = ::readdir(d);
+            if (!e) break;
+            const std::string name = e->d_name;
+            if (name[0] != '.' && is_image_name(name)) files.push_back(path + "/" + name);
+        }
+        const int err = errno;  // NULL is also an error return (e.g. EOVERFLOW from 32-bit code on 64-bit offsets)
+        ::closedir(d);
+        if (err != 0) throw std::runtime_error(path + ": cannot list: " + std::strerror(err));
+        std::sort(files.begin(), files.end());
+        if (files.empty()) {
+            throw std::runtime_error(path + ": no image files (" + image_extensions() + ") in the folder");
+        }
+    } else {
+        if (!is_image_name(path)) {
+            throw std::runtime_error(path + ": not a folder, .y4m video, /dev/video device or supported image");
+        }
+        files.push_back(path);
     }
-    const int err = errno;  // NULL is also an error return (e.g. EOVERFLOW from 32-bit code on 64-bit offsets)
-    ::closedir(d);
-    if (err != 0) throw std::runtime_error(path + ": cannot list: " + std::strerror(err));
-    std::sort(files.begin(), files.end());
-    if (files.empty()) {
-      throw std::runtime_error(path + ": no image files (" +
-                               std::string(jpeg_supported() ? ".ppm .pgm .pnm .jpg .jpeg" : ".ppm .pgm .pnm") +
-                               ") in the folder");
-    }
-  } else {
-    if (!is_image_name(path)) {
-      throw std::runtime_error(path + ": not a folder, .y4m video, /dev/video device or supported image");
-    }
-    files.push_back(path);
-  }
-  return std::make_unique<ImageFolderSource>(path, std::move(files), loop);
+    return std::make_unique<ImageFolderSource>(path, std::move(files), loop);
 }
 
 std::unique_ptr<FrameSource> open_y4m(const std::string& path, bool loop) {
-  return std::make_unique<Y4mSource>(path, loop);
+    return std::make_unique<Y4mSource>(path, loop);
 }
 
 std::unique_ptr<FrameSource> open_source(const SourceOptions& opts) {
-  if (opts.path.empty()) throw std::runtime_error("no frame source given");
-  if (opts.path.compare(0, 10, "/dev/video") == 0) {
-    return open_v4l2(opts.path, opts.width, opts.height, opts.buffers);
-  }
-  struct stat st {};
-  if (::stat(opts.path.c_str(), &st) != 0) throw std::runtime_error(opts.path + ": no such file or folder");
-  if (ends_with(opts.path, ".y4m")) return open_y4m(opts.path, opts.loop);
-  return open_image_folder(opts.path, opts.loop);
+    if (opts.path.empty()) throw std::runtime_error("no frame source given");
+    if (opts.path.compare(0, 10, "/dev/video") == 0) {
+        return open_v4l2(opts.path, opts.width, opts.height, opts.buffers);
+    }
+    struct stat st {};
+    if (::stat(opts.path.c_str(), &st) != 0) throw std::runtime_error(opts.path + ": no such file or folder");
+    if (ends_with(opts.path, ".y4m")) return open_y4m(opts.path, opts.loop);
+    return open_image_folder(opts.path, opts.loop);
 }
 
 }  // namespace rv1103

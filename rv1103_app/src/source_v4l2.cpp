@@ -21,214 +21,215 @@ namespace rv1103 {
 namespace {
 
 int xioctl(int fd, unsigned long req, void* arg) {
-  int r;
-  do {
-    r = ::ioctl(fd, req, arg);
-  } while (r < 0 && errno == EINTR);
-  return r;
+    int r;
+    do {
+        r = ::ioctl(fd, req, arg);
+    } while (r < 0 && errno == EINTR);
+    return r;
 }
 
 class V4l2Source : public FrameSource {
- public:
-  V4l2Source(std::string dev, int width, int height, int buffers) : dev_(std::move(dev)) {
-    fd_ = ::open(dev_.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
-    if (fd_ < 0) {
-      fail(std::string("cannot open: ") + std::strerror(errno) +
-           (errno == EBUSY ? " (is rkipc still running? run RkLunch-stop.sh)" : ""));
+   public:
+    V4l2Source(std::string dev, int width, int height, int buffers) : dev_(std::move(dev)) {
+        fd_ = ::open(dev_.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+        if (fd_ < 0) {
+            fail(std::string("cannot open: ") + std::strerror(errno) +
+                 (errno == EBUSY ? " (is rkipc still running? run RkLunch-stop.sh)" : ""));
+        }
+        v4l2_capability cap{};
+        if (xioctl(fd_, VIDIOC_QUERYCAP, &cap) < 0) fail("VIDIOC_QUERYCAP failed: not a V4L2 device");
+        const std::uint32_t caps = (cap.capabilities & V4L2_CAP_DEVICE_CAPS) ? cap.device_caps : cap.capabilities;
+        if (caps & V4L2_CAP_VIDEO_CAPTURE_MPLANE) {
+            type_ = V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE;  // rkisp paths are multi-planar
+        } else if (caps & V4L2_CAP_VIDEO_CAPTURE) {
+            type_ = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+        } else {
+            fail("is not a video capture device");
+        }
+        if (!(caps & V4L2_CAP_STREAMING)) fail("does not support streaming I/O");
+        set_format(width, height);
+        request_buffers(buffers);
+        for (std::uint32_t i = 0; i < bufs_.size(); ++i) queue(i);
+        int t = static_cast<int>(type_);
+        if (xioctl(fd_, VIDIOC_STREAMON, &t) < 0) fail(std::string("VIDIOC_STREAMON: ") + std::strerror(errno));
+        streaming_ = true;
     }
-    v4l2_capability cap{};
-    if (xioctl(fd_, VIDIOC_QUERYCAP, &cap) < 0) fail("VIDIOC_QUERYCAP failed: not a V4L2 device");
-    const std::uint32_t caps = (cap.capabilities & V4L2_CAP_DEVICE_CAPS) ? cap.device_caps : cap.capabilities;
-    if (caps & V4L2_CAP_VIDEO_CAPTURE_MPLANE) {
-      type_ = V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE;  // rkisp paths are multi-planar
-    } else if (caps & V4L2_CAP_VIDEO_CAPTURE) {
-      type_ = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-    } else {
-      fail("is not a video capture device");
+
+    ~V4l2Source() override { release(); }
+
+    bool next(SourceFrame& out) override {
+        if (held_ >= 0) queue(static_cast<std::uint32_t>(held_));  // give the previous frame back to the driver
+        held_ = -1;
+        pollfd p{fd_, POLLIN, 0};
+        int r;
+        do {
+            r = ::poll(&p, 1, 3000);
+        } while (r < 0 && errno == EINTR);
+        if (r == 0) throw std::runtime_error(dev_ + ": no frame within 3 s (sensor or ISP not running?)");
+        if (r < 0) throw std::runtime_error(dev_ + ": poll: " + std::strerror(errno));
+        v4l2_plane planes[VIDEO_MAX_PLANES]{};
+        v4l2_buffer b = describe(0, planes);  // DQBUF fills in the index
+        if (xioctl(fd_, VIDIOC_DQBUF, &b) < 0)
+            throw std::runtime_error(dev_ + ": VIDIOC_DQBUF: " + std::strerror(errno));
+        held_ = static_cast<int>(b.index);
+        const Buffer& buf = bufs_[b.index];
+        out.view = camrt::FrameView{};
+        out.view.data = static_cast<const std::uint8_t*>(buf.plane[0]);
+        out.view.width = width_;
+        out.view.height = height_;
+        out.view.format = camrt::PixelFormat::NV12;
+        out.view.stride = static_cast<int>(stride_);
+        if (n_planes_ > 1) {  // NV12M: the UV plane is a separate buffer
+            out.view.uv = static_cast<const std::uint8_t*>(buf.plane[1]);
+            out.view.uv_stride = static_cast<int>(stride_);
+        } else {  // NV12: UV follows the Y plane, whose height the driver may pad
+            out.view.uv = out.view.data + static_cast<std::size_t>(stride_) * y_rows_;
+            out.view.uv_stride = static_cast<int>(stride_);
+        }
+        out.name = dev_ + "#" + std::to_string(b.sequence);
+        return true;
     }
-    if (!(caps & V4L2_CAP_STREAMING)) fail("does not support streaming I/O");
-    set_format(width, height);
-    request_buffers(buffers);
-    for (std::uint32_t i = 0; i < bufs_.size(); ++i) queue(i);
-    int t = static_cast<int>(type_);
-    if (xioctl(fd_, VIDIOC_STREAMON, &t) < 0) fail(std::string("VIDIOC_STREAMON: ") + std::strerror(errno));
-    streaming_ = true;
-  }
 
-  ~V4l2Source() override { release(); }
-
-  bool next(SourceFrame& out) override {
-    if (held_ >= 0) queue(static_cast<std::uint32_t>(held_));  // give the previous frame back to the driver
-    held_ = -1;
-    pollfd p{fd_, POLLIN, 0};
-    int r;
-    do {
-      r = ::poll(&p, 1, 3000);
-    } while (r < 0 && errno == EINTR);
-    if (r == 0) throw std::runtime_error(dev_ + ": no frame within 3 s (sensor or ISP not running?)");
-    if (r < 0) throw std::runtime_error(dev_ + ": poll: " + std::strerror(errno));
-    v4l2_plane planes[VIDEO_MAX_PLANES]{};
-    v4l2_buffer b = describe(0, planes);  // DQBUF fills in the index
-    if (xioctl(fd_, VIDIOC_DQBUF, &b) < 0) throw std::runtime_error(dev_ + ": VIDIOC_DQBUF: " + std::strerror(errno));
-    held_ = static_cast<int>(b.index);
-    const Buffer& buf = bufs_[b.index];
-    out.view = camrt::FrameView{};
-    out.view.data = static_cast<const std::uint8_t*>(buf.plane[0]);
-    out.view.width = width_;
-    out.view.height = height_;
-    out.view.format = camrt::PixelFormat::NV12;
-    out.view.stride = static_cast<int>(stride_);
-    if (n_planes_ > 1) {  // NV12M: the UV plane is a separate buffer
-      out.view.uv = static_cast<const std::uint8_t*>(buf.plane[1]);
-      out.view.uv_stride = static_cast<int>(stride_);
-    } else {  // NV12: UV follows the Y plane, whose height the driver may pad
-      out.view.uv = out.view.data + static_cast<std::size_t>(stride_) * y_rows_;
-      out.view.uv_stride = static_cast<int>(stride_);
+    std::string describe() const override {
+        return "V4L2 camera " + dev_ + " (" + std::to_string(width_) + "x" + std::to_string(height_) +
+               " NV12, stride " + std::to_string(stride_) + ", " + std::to_string(bufs_.size()) + " mmap buffers)";
     }
-    out.name = dev_ + "#" + std::to_string(b.sequence);
-    return true;
-  }
 
-  std::string describe() const override {
-    return "V4L2 camera " + dev_ + " (" + std::to_string(width_) + "x" + std::to_string(height_) + " NV12, stride " +
-           std::to_string(stride_) + ", " + std::to_string(bufs_.size()) + " mmap buffers)";
-  }
+   private:
+    struct Buffer {
+        void* plane[2] = {nullptr, nullptr};
+        std::size_t len[2] = {0, 0};
+    };
 
- private:
-  struct Buffer {
-    void* plane[2] = {nullptr, nullptr};
-    std::size_t len[2] = {0, 0};
-  };
+    bool mplane() const { return type_ == V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE; }
 
-  bool mplane() const { return type_ == V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE; }
-
-  [[noreturn]] void fail(const std::string& why) {
-    release();
-    throw std::runtime_error(dev_ + ": " + why);
-  }
-
-  void set_format(int width, int height) {
-    v4l2_format f{};
-    f.type = type_;
-    if (mplane()) {
-      f.fmt.pix_mp.width = static_cast<std::uint32_t>(width);
-      f.fmt.pix_mp.height = static_cast<std::uint32_t>(height);
-      f.fmt.pix_mp.pixelformat = V4L2_PIX_FMT_NV12;
-      f.fmt.pix_mp.field = V4L2_FIELD_NONE;
-    } else {
-      f.fmt.pix.width = static_cast<std::uint32_t>(width);
-      f.fmt.pix.height = static_cast<std::uint32_t>(height);
-      f.fmt.pix.pixelformat = V4L2_PIX_FMT_NV12;
-      f.fmt.pix.field = V4L2_FIELD_NONE;
+    [[noreturn]] void fail(const std::string& why) {
+        release();
+        throw std::runtime_error(dev_ + ": " + why);
     }
-    if (xioctl(fd_, VIDIOC_S_FMT, &f) < 0) fail(std::string("VIDIOC_S_FMT NV12: ") + std::strerror(errno));
-    std::uint32_t fourcc;
-    if (mplane()) {
-      width_ = static_cast<int>(f.fmt.pix_mp.width);
-      height_ = static_cast<int>(f.fmt.pix_mp.height);
-      fourcc = f.fmt.pix_mp.pixelformat;
-      n_planes_ = f.fmt.pix_mp.num_planes ? f.fmt.pix_mp.num_planes : 1;
-      stride_ = f.fmt.pix_mp.plane_fmt[0].bytesperline;
-      if (n_planes_ == 1 && stride_ > 0) y_rows_ = f.fmt.pix_mp.plane_fmt[0].sizeimage * 2 / 3 / stride_;
-    } else {
-      width_ = static_cast<int>(f.fmt.pix.width);
-      height_ = static_cast<int>(f.fmt.pix.height);
-      fourcc = f.fmt.pix.pixelformat;
-      n_planes_ = 1;
-      stride_ = f.fmt.pix.bytesperline;
-      if (stride_ > 0) y_rows_ = f.fmt.pix.sizeimage * 2 / 3 / stride_;
-    }
-    if (fourcc != V4L2_PIX_FMT_NV12 && fourcc != V4L2_PIX_FMT_NV12M) fail("driver refused NV12");
-    if (n_planes_ > 2) fail("unexpected plane count " + std::to_string(n_planes_));
-    if (stride_ == 0) stride_ = static_cast<std::uint32_t>(width_);
-    // sizeimage may be rounded up: never place the UV plane above the real frame height.
-    if (y_rows_ < static_cast<std::uint32_t>(height_)) y_rows_ = static_cast<std::uint32_t>(height_);
-    if (y_rows_ > static_cast<std::uint32_t>(height_) + 16) y_rows_ = static_cast<std::uint32_t>(height_);
-  }
 
-  // An MMAP buffer descriptor for QUERYBUF/QBUF; planes must outlive it (multi-planar devices fill it).
-  v4l2_buffer describe(std::uint32_t index, v4l2_plane* planes) const {
-    v4l2_buffer b{};
-    b.type = type_;
-    b.memory = V4L2_MEMORY_MMAP;
-    b.index = index;
-    if (mplane()) {
-      b.m.planes = planes;
-      b.length = n_planes_;
+    void set_format(int width, int height) {
+        v4l2_format f{};
+        f.type = type_;
+        if (mplane()) {
+            f.fmt.pix_mp.width = static_cast<std::uint32_t>(width);
+            f.fmt.pix_mp.height = static_cast<std::uint32_t>(height);
+            f.fmt.pix_mp.pixelformat = V4L2_PIX_FMT_NV12;
+            f.fmt.pix_mp.field = V4L2_FIELD_NONE;
+        } else {
+            f.fmt.pix.width = static_cast<std::uint32_t>(width);
+            f.fmt.pix.height = static_cast<std::uint32_t>(height);
+            f.fmt.pix.pixelformat = V4L2_PIX_FMT_NV12;
+            f.fmt.pix.field = V4L2_FIELD_NONE;
+        }
+        if (xioctl(fd_, VIDIOC_S_FMT, &f) < 0) fail(std::string("VIDIOC_S_FMT NV12: ") + std::strerror(errno));
+        std::uint32_t fourcc;
+        if (mplane()) {
+            width_ = static_cast<int>(f.fmt.pix_mp.width);
+            height_ = static_cast<int>(f.fmt.pix_mp.height);
+            fourcc = f.fmt.pix_mp.pixelformat;
+            n_planes_ = f.fmt.pix_mp.num_planes ? f.fmt.pix_mp.num_planes : 1;
+            stride_ = f.fmt.pix_mp.plane_fmt[0].bytesperline;
+            if (n_planes_ == 1 && stride_ > 0) y_rows_ = f.fmt.pix_mp.plane_fmt[0].sizeimage * 2 / 3 / stride_;
+        } else {
+            width_ = static_cast<int>(f.fmt.pix.width);
+            height_ = static_cast<int>(f.fmt.pix.height);
+            fourcc = f.fmt.pix.pixelformat;
+            n_planes_ = 1;
+            stride_ = f.fmt.pix.bytesperline;
+            if (stride_ > 0) y_rows_ = f.fmt.pix.sizeimage * 2 / 3 / stride_;
+        }
+        if (fourcc != V4L2_PIX_FMT_NV12 && fourcc != V4L2_PIX_FMT_NV12M) fail("driver refused NV12");
+        if (n_planes_ > 2) fail("unexpected plane count " + std::to_string(n_planes_));
+        if (stride_ == 0) stride_ = static_cast<std::uint32_t>(width_);
+        // sizeimage may be rounded up: never place the UV plane above the real frame height.
+        if (y_rows_ < static_cast<std::uint32_t>(height_)) y_rows_ = static_cast<std::uint32_t>(height_);
+        if (y_rows_ > static_cast<std::uint32_t>(height_) + 16) y_rows_ = static_cast<std::uint32_t>(height_);
     }
-    return b;
-  }
 
-  void request_buffers(int count) {
-    v4l2_requestbuffers req{};
-    req.count = static_cast<std::uint32_t>(count);
-    req.type = type_;
-    req.memory = V4L2_MEMORY_MMAP;
-    if (xioctl(fd_, VIDIOC_REQBUFS, &req) < 0 || req.count < 2) {
-      fail(std::string("VIDIOC_REQBUFS: ") + std::strerror(errno));
+    // An MMAP buffer descriptor for QUERYBUF/QBUF; planes must outlive it (multi-planar devices fill it).
+    v4l2_buffer describe(std::uint32_t index, v4l2_plane* planes) const {
+        v4l2_buffer b{};
+        b.type = type_;
+        b.memory = V4L2_MEMORY_MMAP;
+        b.index = index;
+        if (mplane()) {
+            b.m.planes = planes;
+            b.length = n_planes_;
+        }
+        return b;
     }
-    bufs_.resize(req.count);
-    for (std::uint32_t i = 0; i < req.count; ++i) {
-      v4l2_plane planes[VIDEO_MAX_PLANES]{};
-      v4l2_buffer b = describe(i, planes);
-      if (xioctl(fd_, VIDIOC_QUERYBUF, &b) < 0) fail(std::string("VIDIOC_QUERYBUF: ") + std::strerror(errno));
-      for (std::uint32_t p = 0; p < (mplane() ? n_planes_ : 1u); ++p) {
-        const std::size_t len = mplane() ? planes[p].length : b.length;
-        const off_t off = mplane() ? planes[p].m.mem_offset : b.m.offset;
-        void* ptr = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, off);
-        if (ptr == MAP_FAILED) fail(std::string("mmap: ") + std::strerror(errno));
-        bufs_[i].plane[p] = ptr;
-        bufs_[i].len[p] = len;
-      }
-    }
-  }
 
-  void queue(std::uint32_t index) {
-    v4l2_plane planes[VIDEO_MAX_PLANES]{};
-    v4l2_buffer b = describe(index, planes);
-    if (xioctl(fd_, VIDIOC_QBUF, &b) < 0) throw std::runtime_error(dev_ + ": VIDIOC_QBUF: " + std::strerror(errno));
-  }
-
-  void release() {
-    if (fd_ < 0) return;
-    if (streaming_) {
-      int t = static_cast<int>(type_);
-      xioctl(fd_, VIDIOC_STREAMOFF, &t);
-      streaming_ = false;
+    void request_buffers(int count) {
+        v4l2_requestbuffers req{};
+        req.count = static_cast<std::uint32_t>(count);
+        req.type = type_;
+        req.memory = V4L2_MEMORY_MMAP;
+        if (xioctl(fd_, VIDIOC_REQBUFS, &req) < 0 || req.count < 2) {
+            fail(std::string("VIDIOC_REQBUFS: ") + std::strerror(errno));
+        }
+        bufs_.resize(req.count);
+        for (std::uint32_t i = 0; i < req.count; ++i) {
+            v4l2_plane planes[VIDEO_MAX_PLANES]{};
+            v4l2_buffer b = describe(i, planes);
+            if (xioctl(fd_, VIDIOC_QUERYBUF, &b) < 0) fail(std::string("VIDIOC_QUERYBUF: ") + std::strerror(errno));
+            for (std::uint32_t p = 0; p < (mplane() ? n_planes_ : 1u); ++p) {
+                const std::size_t len = mplane() ? planes[p].length : b.length;
+                const off_t off = mplane() ? planes[p].m.mem_offset : b.m.offset;
+                void* ptr = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, off);
+                if (ptr == MAP_FAILED) fail(std::string("mmap: ") + std::strerror(errno));
+                bufs_[i].plane[p] = ptr;
+                bufs_[i].len[p] = len;
+            }
+        }
     }
-    for (auto& b : bufs_) {
-      for (int p = 0; p < 2; ++p) {
-        if (b.plane[p]) ::munmap(b.plane[p], b.len[p]);
-      }
-    }
-    bufs_.clear();
-    ::close(fd_);
-    fd_ = -1;
-  }
 
-  std::string dev_;
-  int fd_ = -1;
-  v4l2_buf_type type_ = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-  bool streaming_ = false;
-  int width_ = 0;
-  int height_ = 0;
-  std::uint32_t n_planes_ = 1;
-  std::uint32_t stride_ = 0;
-  std::uint32_t y_rows_ = 0;
-  std::vector<Buffer> bufs_;
-  int held_ = -1;
+    void queue(std::uint32_t index) {
+        v4l2_plane planes[VIDEO_MAX_PLANES]{};
+        v4l2_buffer b = describe(index, planes);
+        if (xioctl(fd_, VIDIOC_QBUF, &b) < 0) throw std::runtime_error(dev_ + ": VIDIOC_QBUF: " + std::strerror(errno));
+    }
+
+    void release() {
+        if (fd_ < 0) return;
+        if (streaming_) {
+            int t = static_cast<int>(type_);
+            xioctl(fd_, VIDIOC_STREAMOFF, &t);
+            streaming_ = false;
+        }
+        for (auto& b : bufs_) {
+            for (int p = 0; p < 2; ++p) {
+                if (b.plane[p]) ::munmap(b.plane[p], b.len[p]);
+            }
+        }
+        bufs_.clear();
+        ::close(fd_);
+        fd_ = -1;
+    }
+
+    std::string dev_;
+    int fd_ = -1;
+    v4l2_buf_type type_ = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+    bool streaming_ = false;
+    int width_ = 0;
+    int height_ = 0;
+    std::uint32_t n_planes_ = 1;
+    std::uint32_t stride_ = 0;
+    std::uint32_t y_rows_ = 0;
+    std::vector<Buffer> bufs_;
+    int held_ = -1;
 };
 
 }  // namespace
 
 std::unique_ptr<FrameSource> open_v4l2(const std::string& device, int width, int height, int buffers) {
-  return std::make_unique<V4l2Source>(device, width, height, buffers);
+    return std::make_unique<V4l2Source>(device, width, height, buffers);
 }
 
 #else
 
 std::unique_ptr<FrameSource> open_v4l2(const std::string& device, int, int, int) {
-  throw std::runtime_error(device + ": V4L2 capture needs Linux");
+    throw std::runtime_error(device + ": V4L2 capture needs Linux");
 }
 
 #endif

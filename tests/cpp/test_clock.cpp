@@ -1,9 +1,11 @@
+#include <doctest/doctest.h>
 #include <time.h>
 
 #include "camrt/clock.hpp"
-#include "check.hpp"
 
-TEST("monotonic clock is 64-bit nanoseconds and never goes back") {
+TEST_SUITE_BEGIN("clock");
+
+TEST_CASE("monotonic clock is 64-bit nanoseconds and never goes back") {
     const std::uint64_t a = camrt::monotonic_ns();
     std::uint64_t prev = a;
     for (int i = 0; i < 1000; ++i) {
@@ -17,7 +19,7 @@ TEST("monotonic clock is 64-bit nanoseconds and never goes back") {
     CHECK(static_cast<std::uint64_t>(ts.tv_sec) - camrt::monotonic_ns() / 1000000000ULL <= 1);
 }
 
-TEST("stopwatch laps measure a sleep") {
+TEST_CASE("stopwatch laps measure a sleep") {
     camrt::Stopwatch sw;
     timespec req{0, 20 * 1000 * 1000};
     nanosleep(&req, nullptr);
@@ -25,5 +27,7 @@ TEST("stopwatch laps measure a sleep") {
     CHECK(ms >= 19.0);
     CHECK(ms < 2000.0);
     CHECK(sw.lap_ms() < ms);
-    CHECK_NEAR(camrt::elapsed_ms(1000000, 3500000), 2.5, 1e-9);
+    CHECK(camrt::elapsed_ms(1000000, 3500000) == doctest::Approx(2.5).epsilon(1e-9));
 }
+
+TEST_SUITE_END();

@@ -1,18 +1,24 @@
+#include <doctest/doctest.h>
+
+#include <random>
+#include <string>
+
 #include "camrt/config.hpp"
-#include "check.hpp"
+
+TEST_SUITE_BEGIN("config");
 
 using camrt::ConfigError;
 using camrt::parse_config;
 
-TEST("full config parses") {
+TEST_CASE("full config parses") {
     const camrt::Config c = parse_config(R"({
         "labels": ["bird", "not_bird"], "thresholds": {"bird": 0.7}, "penalty": 0.15, "k": 3,
         "n_crops": 3, "hysteresis": 4, "fallback": "not_bird", "softmax": false, "color_order": "BGR",
         "output_port": 9000, "model": "m.rknn", "max_fps": 12.5})");
     CHECK_EQ(c.labels.size(), 2u);
-    CHECK_NEAR(c.thresholds[0], 0.7, 1e-6);
-    CHECK_NEAR(c.thresholds[1], 0.5, 1e-6);  // default
-    CHECK_NEAR(c.penalty, 0.15, 1e-6);
+    CHECK(c.thresholds[0] == doctest::Approx(0.7).epsilon(1e-6));
+    CHECK(c.thresholds[1] == doctest::Approx(0.5).epsilon(1e-6));  // default
+    CHECK(c.penalty == doctest::Approx(0.15).epsilon(1e-6));
     CHECK_EQ(c.k, 3);
     CHECK_EQ(c.hysteresis, 4);
     CHECK_EQ(c.fallback, 1);
@@ -20,10 +26,10 @@ TEST("full config parses") {
     CHECK(c.color_order == camrt::ColorOrder::BGR);
     CHECK_EQ(c.output_port, 9000);
     CHECK_EQ(c.model, std::string("m.rknn"));
-    CHECK_NEAR(c.max_fps, 12.5, 1e-9);
+    CHECK(c.max_fps == doctest::Approx(12.5).epsilon(1e-9));
 }
 
-TEST("defaults") {
+TEST_CASE("defaults") {
     const camrt::Config c = parse_config(R"({"labels": ["a", "b", "c"]})");
     CHECK_EQ(c.n_crops, 3);
     CHECK_EQ(c.k, 2);
@@ -33,38 +39,42 @@ TEST("defaults") {
     CHECK_EQ(parse_config(R"({"labels": ["a"], "n_crops": 1})").k, 1);
 }
 
-TEST("specific errors") {
-    CHECK_THROWS_WITH(parse_config(R"({"labels": ["a"], "tresholds": {}})"), ConfigError,
-                      "unknown key 'tresholds' (allowed: labels, thresholds");
-    CHECK_THROWS_WITH(parse_config(R"({"labels": ["a"], "penalty": 1.5})"), ConfigError,
-                      "'penalty' = 1.5 is out of range [0, 1]");
-    CHECK_THROWS_WITH(parse_config(R"({"labels": ["a"], "k": 4})"), ConfigError, "'k' = 4 is out of range [1, 3]");
-    CHECK_THROWS_WITH(parse_config(R"({"labels": ["a"], "n_crops": 5, "k": 2.5})"), ConfigError,
-                      "'k' = 2.5 must be an integer");
-    CHECK_THROWS_WITH(parse_config(R"({"labels": ["a"], "output_port": 70000})"), ConfigError,
-                      "'output_port' = 70000 is out of range [0, 65535]");
-    CHECK_THROWS_WITH(parse_config(R"({"labels": ["a"], "penalty": "high"})"), ConfigError,
-                      "'penalty' must be a number, got string");
-    CHECK_THROWS_WITH(parse_config(R"({"labels": ["a", "b"], "thresholds": {"c": 0.5}})"), ConfigError,
-                      "unknown label 'c' (labels: a, b)");
-    CHECK_THROWS_WITH(parse_config(R"({"labels": ["a"], "thresholds": {"a": -0.1}})"), ConfigError,
-                      "'thresholds.a' = -0.1 is out of range [0, 1]");
-    CHECK_THROWS_WITH(parse_config(R"({"labels": ["a", "a"]})"), ConfigError, "lists 'a' twice");
-    CHECK_THROWS_WITH(parse_config(R"({"labels": []})"), ConfigError, "has 0 entries");
-    CHECK_THROWS_WITH(parse_config(R"({"penalty": 0.1})"), ConfigError, "'labels' is missing");
-    CHECK_THROWS_WITH(parse_config(R"({"labels": ["a"], "fallback": "b"})"), ConfigError, "not one of the labels");
-    CHECK_THROWS_WITH(parse_config(R"({"labels": ["a"], "color_order": "rgb"})"), ConfigError, "allowed: RGB, BGR");
-    CHECK_THROWS_WITH(parse_config("[1]"), ConfigError, "top level must be an object");
-    CHECK_THROWS_WITH(parse_config("{\"labels\": [\"a\"],\n \"k\": }"), ConfigError, "line 2");
+TEST_CASE("specific errors") {
+    CHECK_THROWS_WITH_AS(parse_config(R"({"labels": ["a"], "tresholds": {}})"),
+                         doctest::Contains("unknown key 'tresholds' (allowed: labels, thresholds"), ConfigError);
+    CHECK_THROWS_WITH_AS(parse_config(R"({"labels": ["a"], "penalty": 1.5})"),
+                         doctest::Contains("'penalty' = 1.5 is out of range [0, 1]"), ConfigError);
+    CHECK_THROWS_WITH_AS(parse_config(R"({"labels": ["a"], "k": 4})"),
+                         doctest::Contains("'k' = 4 is out of range [1, 3]"), ConfigError);
+    CHECK_THROWS_WITH_AS(parse_config(R"({"labels": ["a"], "n_crops": 5, "k": 2.5})"),
+                         doctest::Contains("'k' = 2.5 must be an integer"), ConfigError);
+    CHECK_THROWS_WITH_AS(parse_config(R"({"labels": ["a"], "output_port": 70000})"),
+                         doctest::Contains("'output_port' = 70000 is out of range [0, 65535]"), ConfigError);
+    CHECK_THROWS_WITH_AS(parse_config(R"({"labels": ["a"], "penalty": "high"})"),
+                         doctest::Contains("'penalty' must be a number, got string"), ConfigError);
+    CHECK_THROWS_WITH_AS(parse_config(R"({"labels": ["a", "b"], "thresholds": {"c": 0.5}})"),
+                         doctest::Contains("unknown label 'c' (labels: a, b)"), ConfigError);
+    CHECK_THROWS_WITH_AS(parse_config(R"({"labels": ["a"], "thresholds": {"a": -0.1}})"),
+                         doctest::Contains("'thresholds.a' = -0.1 is out of range [0, 1]"), ConfigError);
+    CHECK_THROWS_WITH_AS(parse_config(R"({"labels": ["a", "a"]})"), doctest::Contains("lists 'a' twice"), ConfigError);
+    CHECK_THROWS_WITH_AS(parse_config(R"({"labels": []})"), doctest::Contains("has 0 entries"), ConfigError);
+    CHECK_THROWS_WITH_AS(parse_config(R"({"penalty": 0.1})"), doctest::Contains("'labels' is missing"), ConfigError);
+    CHECK_THROWS_WITH_AS(parse_config(R"({"labels": ["a"], "fallback": "b"})"),
+                         doctest::Contains("not one of the labels"), ConfigError);
+    CHECK_THROWS_WITH_AS(parse_config(R"({"labels": ["a"], "color_order": "rgb"})"),
+                         doctest::Contains("allowed: RGB, BGR"), ConfigError);
+    CHECK_THROWS_WITH_AS(parse_config("[1]"), doctest::Contains("top level must be an object"), ConfigError);
+    CHECK_THROWS_WITH_AS(parse_config("{\"labels\": [\"a\"],\n \"k\": }"), doctest::Contains("line 2"), ConfigError);
 }
 
-TEST("label count against the model") {
+TEST_CASE("label count against the model") {
     const camrt::Config c = parse_config(R"({"labels": ["a", "b", "c"]})");
-    CHECK_THROWS_WITH(camrt::check_model_classes(c, 2), ConfigError, "has 3 labels but the model has 2 outputs");
+    CHECK_THROWS_WITH_AS(camrt::check_model_classes(c, 2),
+                         doctest::Contains("has 3 labels but the model has 2 outputs"), ConfigError);
     camrt::check_model_classes(c, 3);
 }
 
-TEST("config_to_json round-trips every field") {
+TEST_CASE("config_to_json round-trips every field") {
     const camrt::Config c = parse_config(R"({"labels": ["x", "y"], "thresholds": {"y": 0.65}, "penalty": 0.3,
         "k": 1, "n_crops": 4, "hysteresis": 2, "fallback": "y", "softmax": false, "color_order": "BGR",
         "output_port": 0, "model": "a b.rknn", "max_fps": 3})");
@@ -82,3 +92,56 @@ TEST("config_to_json round-trips every field") {
     CHECK_EQ(d.model, c.model);
     CHECK_EQ(d.max_fps, c.max_fps);
 }
+
+TEST_CASE("size, nesting and excerpt limits") {
+    CHECK_THROWS_WITH_AS(parse_config(std::string(camrt::kMaxConfigBytes + 1, ' ')),
+                         doctest::Contains("65537 bytes; a config is at most 65536"), ConfigError);
+    CHECK_THROWS_WITH_AS(parse_config(R"({"labels": [[[[[[[[[[[[[[[[[["a"]]]]]]]]]]]]]]]]]]})"),
+                         doctest::Contains("nesting deeper than 16 levels"), ConfigError);
+    const std::string long_label(10000, 'z');
+    try {
+        parse_config(R"({"labels": ["a"], "fallback": ")" + long_label + R"("})");
+        FAIL("no error");
+    } catch (const ConfigError& e) {
+        const std::string what = e.what();
+        CHECK(what.find("'fallback' = 'zzzz") != std::string::npos);
+        CHECK(what.size() < 200);
+    }
+}
+
+TEST_CASE("random mutations of a config: a Config or a ConfigError, nothing else (run under ASan/UBSan too)") {
+    const std::string seed = R"({"labels": ["bird", "not_bird"], "thresholds": {"bird": 0.6, "not_bird": 0.5},
+  "penalty": 0.1, "k": 2, "n_crops": 3, "hysteresis": 3, "fallback": "not_bird", "softmax": true,
+  "color_order": "RGB", "output_port": 7070, "model": "mod\u00e8l/\n.rknn", "max_fps": 10})";
+    const char bytes[] = "{}[]\",:0123456789.eE+-truefalsn \\u\n\x00\xc3\xa9\xff";
+    const std::string alphabet(bytes, sizeof bytes - 1);  // the NUL included
+    std::mt19937 rng(7);
+    auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
+    int parsed = 0, refused = 0;
+    for (int i = 0; i < 10000; ++i) {
+        std::string t = seed;
+        const int edits = 1 + static_cast<int>(pick(8));
+        for (int e = 0; e < edits && !t.empty(); ++e) {
+            const std::size_t at = pick(t.size());
+            switch (pick(4)) {
+                case 0: t[at] = alphabet[pick(alphabet.size())]; break;
+                case 1: t.erase(at, 1 + pick(8)); break;
+                case 2: t.insert(at, 1, alphabet[pick(alphabet.size())]); break;
+                default: t.insert(at, t.substr(pick(t.size()), pick(40))); break;  // duplicate a piece
+            }
+        }
+        try {
+            const camrt::Config c = parse_config(t);
+            CHECK(!c.labels.empty());
+            ++parsed;
+        } catch (const ConfigError& e) {
+            CHECK(std::string(e.what()).rfind("config: ", 0) == 0);
+            ++refused;
+        }
+    }
+    CHECK(parsed + refused == 10000);
+    CHECK(refused > 0);
+    CHECK(parsed > 0);  // some mutations stay valid configs: the mutations do reach the validation
+}
+
+TEST_SUITE_END();

@@ -1,10 +1,14 @@
+#include <doctest/doctest.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <stdexcept>
 #include <vector>
 
 #include "camrt/frames.hpp"
-#include "check.hpp"
+
+TEST_SUITE_BEGIN("frames");
 
 using camrt::ColorOrder;
 using camrt::FrameView;
@@ -39,9 +43,7 @@ double ref_sample(const std::vector<double>& img, int img_w, int ch, int c, cons
     double fx, fy;
     coord(dx, crop.w, out_w, x0, x1, fx);
     coord(dy, crop.h, out_h, y0, y1, fy);
-    auto px = [&](int x, int y) {
-        return img[(static_cast<std::size_t>(crop.y + y) * img_w + (crop.x + x)) * ch + c];
-    };
+    auto px = [&](int x, int y) { return img[(static_cast<std::size_t>(crop.y + y) * img_w + (crop.x + x)) * ch + c]; };
     return (1 - fy) * ((1 - fx) * px(x0, y0) + fx * px(x1, y0)) + fy * ((1 - fx) * px(x0, y1) + fx * px(x1, y1));
 }
 
@@ -80,20 +82,20 @@ Packed random_packed(int w, int h, int pad, bool bgr) {
 
 }  // namespace
 
-TEST("RGB888 resize matches a double-precision reference within 1, honours w_stride") {
+TEST_CASE("RGB888 resize matches a double-precision reference within 1, honours w_stride") {
     const struct {
         int fw, fh, pad;
         Rect crop;
         int ow, oh, w_stride;
     } cases[] = {
-        {641, 479, 5, {80, 0, 476, 476}, 96, 96, 96},       // downscale, padded frame rows
-        {641, 479, 0, {164, 0, 476, 476}, 224, 224, 240},   // w_stride > width
-        {101, 77, 3, {9, 3, 61, 61}, 96, 96, 100},          // upscale
-        {300, 200, 1, {13, 7, 150, 150}, 97, 61, 99},       // non-square output, odd sizes
-        {64, 64, 0, {0, 0, 64, 64}, 64, 64, 64},            // identity
-        {300, 200, 0, {100, 0, 200, 200}, 64, 64, 64},      // touches the last row and column, no padding
-        {50, 40, 0, {10, 0, 40, 40}, 96, 96, 96},           // upscale into the bottom-right corner
-        {8, 8, 0, {7, 7, 1, 1}, 3, 3, 3},                   // a 1-pixel crop in the last pixel
+        {641, 479, 5, {80, 0, 476, 476}, 96, 96, 96},      // downscale, padded frame rows
+        {641, 479, 0, {164, 0, 476, 476}, 224, 224, 240},  // w_stride > width
+        {101, 77, 3, {9, 3, 61, 61}, 96, 96, 100},         // upscale
+        {300, 200, 1, {13, 7, 150, 150}, 97, 61, 99},      // non-square output, odd sizes
+        {64, 64, 0, {0, 0, 64, 64}, 64, 64, 64},           // identity
+        {300, 200, 0, {100, 0, 200, 200}, 64, 64, 64},     // touches the last row and column, no padding
+        {50, 40, 0, {10, 0, 40, 40}, 96, 96, 96},          // upscale into the bottom-right corner
+        {8, 8, 0, {7, 7, 1, 1}, 3, 3, 3},                  // a 1-pixel crop in the last pixel
     };
     for (const auto& cs : cases) {
         const Packed p = random_packed(cs.fw, cs.fh, cs.pad, false);
@@ -121,7 +123,7 @@ TEST("RGB888 resize matches a double-precision reference within 1, honours w_str
     }
 }
 
-TEST("identity crop copies pixels exactly; BGR in / RGB out swaps channels") {
+TEST_CASE("identity crop copies pixels exactly; BGR in / RGB out swaps channels") {
     const Packed p = random_packed(40, 30, 2, true);  // bytes stored BGR, p.rgb holds RGB
     FrameView f{p.bytes.data(), 40, 30, PixelFormat::BGR888, p.stride, nullptr, 0};
     const TensorInfo t{20, 20, 3, 20};
@@ -168,14 +170,13 @@ const struct {
     const char* name;
     int y, u, v, r, g, b;
 } kColours[] = {
-    {"white", 235, 128, 128, 255, 255, 255}, {"black", 16, 128, 128, 0, 0, 0},
-    {"red", 81, 90, 240, 255, 0, 0},         {"green", 145, 54, 34, 0, 255, 0},
-    {"blue", 41, 240, 110, 0, 0, 255},       {"grey", 126, 128, 128, 128, 128, 128},
+    {"white", 235, 128, 128, 255, 255, 255}, {"black", 16, 128, 128, 0, 0, 0},  {"red", 81, 90, 240, 255, 0, 0},
+    {"green", 145, 54, 34, 0, 255, 0},       {"blue", 41, 240, 110, 0, 0, 255}, {"grey", 126, 128, 128, 128, 128, 128},
 };
 
 }  // namespace
 
-TEST("NV12 and YUYV solid colours decode to the known RGB values") {
+TEST_CASE("NV12 and YUYV solid colours decode to the known RGB values") {
     const TensorInfo t{8, 8, 3, 8};
     for (const auto& col : kColours) {
         for (PixelFormat fmt : {PixelFormat::NV12, PixelFormat::YUYV}) {
@@ -202,7 +203,7 @@ TEST("NV12 and YUYV solid colours decode to the known RGB values") {
     }
 }
 
-TEST("NV12 and YUYV textured frames match convert-then-resize within 1") {
+TEST_CASE("NV12 and YUYV textured frames match convert-then-resize within 1") {
     const int w = 90, h = 70;
     // Mid-range values: no clamping, so interpolating YUV then converting equals converting then
     // interpolating up to rounding.
@@ -219,7 +220,8 @@ TEST("NV12 and YUYV textured frames match convert-then-resize within 1") {
             for (int c = 0; c < 3; ++c) rgb[(static_cast<std::size_t>(y) * w + x) * 3 + c] = px[c];
         }
     const int stride = w + 6;
-    std::vector<std::uint8_t> y_plane(static_cast<std::size_t>(stride) * h), uv_plane(static_cast<std::size_t>(stride) * h / 2);
+    std::vector<std::uint8_t> y_plane(static_cast<std::size_t>(stride) * h),
+        uv_plane(static_cast<std::size_t>(stride) * h / 2);
     for (int y = 0; y < h; ++y)
         for (int x = 0; x < w; ++x) y_plane[y * stride + x] = static_cast<std::uint8_t>(Y[y * w + x]);
     for (int y = 0; y < h / 2; ++y)
@@ -261,22 +263,26 @@ TEST("NV12 and YUYV textured frames match convert-then-resize within 1") {
     CHECK(worst <= 1);
 }
 
-TEST("bad frames, crops and tensors are refused with the reason") {
+TEST_CASE("bad frames, crops and tensors are refused with the reason") {
     std::vector<std::uint8_t> buf(100 * 50 * 3);
     std::vector<std::uint8_t> out(32 * 32 * 3);
     FrameView f{buf.data(), 100, 50, PixelFormat::RGB888, 300, nullptr, 0};
     const TensorInfo t{32, 32, 3, 32};
-    CHECK_THROWS_WITH(camrt::crop_resize(f, Rect{60, 0, 50, 50}, out.data(), t), std::invalid_argument,
-                      "does not fit the frame 100x50");
-    CHECK_THROWS_WITH(camrt::crop_resize(f, Rect{0, 0, 0, 0}, out.data(), t), std::invalid_argument, "does not fit");
-    CHECK_THROWS_WITH(camrt::crop_resize(f, Rect{0, 0, 50, 50}, out.data(), TensorInfo{32, 32, 3, 31}),
-                      std::invalid_argument, "w_stride 31");
-    CHECK_THROWS_WITH(camrt::crop_resize(f, Rect{0, 0, 50, 50}, out.data(), TensorInfo{32, 32, 1, 32}),
-                      std::invalid_argument, "only 3");
+    CHECK_THROWS_WITH_AS(camrt::crop_resize(f, Rect{60, 0, 50, 50}, out.data(), t),
+                         doctest::Contains("does not fit the frame 100x50"), std::invalid_argument);
+    CHECK_THROWS_WITH_AS(camrt::crop_resize(f, Rect{0, 0, 0, 0}, out.data(), t), doctest::Contains("does not fit"),
+                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS(camrt::crop_resize(f, Rect{0, 0, 50, 50}, out.data(), TensorInfo{32, 32, 3, 31}),
+                         doctest::Contains("w_stride 31"), std::invalid_argument);
+    CHECK_THROWS_WITH_AS(camrt::crop_resize(f, Rect{0, 0, 50, 50}, out.data(), TensorInfo{32, 32, 1, 32}),
+                         doctest::Contains("only 3"), std::invalid_argument);
     FrameView narrow{buf.data(), 100, 50, PixelFormat::RGB888, 299, nullptr, 0};
-    CHECK_THROWS_WITH(camrt::validate_frame(narrow), std::invalid_argument, "stride 299");
+    CHECK_THROWS_WITH_AS(camrt::validate_frame(narrow), doctest::Contains("stride 299"), std::invalid_argument);
     FrameView nv{buf.data(), 100, 50, PixelFormat::NV12, 100, nullptr, 0};
-    CHECK_THROWS_WITH(camrt::crop_resize(nv, Rect{1, 0, 40, 40}, out.data(), t), std::invalid_argument, "even");
+    CHECK_THROWS_WITH_AS(camrt::crop_resize(nv, Rect{1, 0, 40, 40}, out.data(), t), doctest::Contains("even"),
+                         std::invalid_argument);
     FrameView odd{buf.data(), 99, 50, PixelFormat::YUYV, 200, nullptr, 0};
-    CHECK_THROWS_WITH(camrt::validate_frame(odd), std::invalid_argument, "width 99 must be even");
+    CHECK_THROWS_WITH_AS(camrt::validate_frame(odd), doctest::Contains("width 99 must be even"), std::invalid_argument);
 }
+
+TEST_SUITE_END();

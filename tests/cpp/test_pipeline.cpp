@@ -1,10 +1,13 @@
+#include <doctest/doctest.h>
+
 #include <cmath>
 #include <stdexcept>
 #include <vector>
 
 #include "camrt/pipeline.hpp"
 #include "camrt/planner.hpp"
-#include "check.hpp"
+
+TEST_SUITE_BEGIN("pipeline");
 
 namespace {
 
@@ -48,7 +51,7 @@ std::vector<std::uint8_t> red_blue_frame() {
 
 }  // namespace
 
-TEST("three crops through a real engine: votes, decision, rects, timings") {
+TEST_CASE("three crops through a real engine: votes, decision, rects, timings") {
     ColourEngine eng(32, 40);  // w_stride padding is 0xFF: it would tint both means if it were read
     camrt::Config cfg = camrt::parse_config(R"({"labels": ["red", "blue"], "penalty": 0.1, "k": 2})");
     camrt::Pipeline p(eng, cfg);
@@ -62,21 +65,21 @@ TEST("three crops through a real engine: votes, decision, rects, timings") {
     for (std::size_t i = 0; i < 3; ++i) CHECK(r.crops[i].rect == plan[i]);
     // Crop 0 is all red, crops 1 and 2 all blue: softmax of (10, 0) and (0, 10).
     const double hi = 1.0 / (1.0 + std::exp(-10.0));
-    CHECK_NEAR(r.crops[0].scores[0], hi, 1e-4);
-    CHECK_NEAR(r.crops[1].scores[1], hi, 1e-4);
-    CHECK_NEAR(r.crops[2].scores[1], hi, 1e-4);
+    CHECK(r.crops[0].scores[0] == doctest::Approx(hi).epsilon(1e-4));
+    CHECK(r.crops[1].scores[1] == doctest::Approx(hi).epsilon(1e-4));
+    CHECK(r.crops[2].scores[1] == doctest::Approx(hi).epsilon(1e-4));
     CHECK_EQ(r.crops[0].vote, 0);
     CHECK_EQ(r.crops[2].vote, 1);
     CHECK_EQ(r.decision, 1);
-    CHECK_NEAR(r.score, (2 * hi + (1 - hi)) / 3 - 0.1, 1e-4);
-    CHECK_NEAR(r.ms.capture, 1.5, 1e-12);
-    CHECK(r.ms.preprocess > 0 && r.ms.inference > 0 && r.ms.postprocess >= 0);
+    CHECK(r.score == doctest::Approx((2 * hi + (1 - hi)) / 3 - 0.1).epsilon(1e-4));
+    CHECK(r.ms.capture == doctest::Approx(1.5).epsilon(1e-12));
+    CHECK((r.ms.preprocess > 0 && r.ms.inference > 0 && r.ms.postprocess >= 0));
     CHECK(r.ms.total >= r.ms.capture + r.ms.preprocess + r.ms.inference);
     const std::string line = p.json_line(r);
     CHECK(line.rfind("{\"frame\":7,\"decision\":\"blue\",", 0) == 0);
 }
 
-TEST("colour order reaches the engine; set_config swaps it") {
+TEST_CASE("colour order reaches the engine; set_config swaps it") {
     ColourEngine eng(32, 32);
     camrt::Pipeline p(eng, camrt::parse_config(R"({"labels": ["r", "b"], "n_crops": 1, "color_order": "BGR"})"));
     const auto frame = red_blue_frame();
@@ -86,14 +89,18 @@ TEST("colour order reaches the engine; set_config swaps it") {
     CHECK_EQ(p.process(fv, 1).decision, 1);
 }
 
-TEST("errors: label count, frame too small") {
+TEST_CASE("errors: label count, frame too small") {
     ColourEngine eng(32, 32);
-    CHECK_THROWS_WITH(camrt::Pipeline(eng, camrt::parse_config(R"({"labels": ["a", "b", "c"]})")), camrt::ConfigError,
-                      "has 3 labels but the model has 2 outputs");
+    CHECK_THROWS_WITH_AS(camrt::Pipeline(eng, camrt::parse_config(R"({"labels": ["a", "b", "c"]})")),
+                         doctest::Contains("has 3 labels but the model has 2 outputs"), camrt::ConfigError);
     camrt::Pipeline p(eng, camrt::parse_config(R"({"labels": ["a", "b"]})"));
-    CHECK_THROWS_WITH(p.set_config(camrt::parse_config(R"({"labels": ["a"]})")), camrt::ConfigError, "has 1 labels");
+    CHECK_THROWS_WITH_AS(p.set_config(camrt::parse_config(R"({"labels": ["a"]})")), doctest::Contains("has 1 labels"),
+                         camrt::ConfigError);
     CHECK_EQ(p.config().labels.size(), 2u);  // old config kept
     std::vector<std::uint8_t> small(20 * 20 * 3);
     const camrt::FrameView fv{small.data(), 20, 20, camrt::PixelFormat::RGB888, 60, nullptr, 0};
-    CHECK_THROWS_WITH(p.process(fv, 0), camrt::FrameTooSmall, "frame 20x20 is smaller than the model input 32x32");
+    CHECK_THROWS_WITH_AS(p.process(fv, 0), doctest::Contains("frame 20x20 is smaller than the model input 32x32"),
+                         camrt::FrameTooSmall);
 }
+
+TEST_SUITE_END();

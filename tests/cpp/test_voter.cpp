@@ -1,7 +1,10 @@
+#include <doctest/doctest.h>
+
 #include <stdexcept>
 
 #include "camrt/voter.hpp"
-#include "check.hpp"
+
+TEST_SUITE_BEGIN("voter");
 
 using camrt::Vote;
 using camrt::Voter;
@@ -19,35 +22,35 @@ VoterParams params(float penalty, int k, int hysteresis = 0, int fallback = -1) 
 }
 }  // namespace
 
-TEST("two of three agree: mean minus penalty per dissenting crop") {
+TEST_CASE("two of three agree: mean minus penalty per dissenting crop") {
     const Vote v = camrt::decide(params(0.1f, 2), {{0.9f, 0.1f}, {0.8f, 0.2f}, {0.3f, 0.7f}});
     CHECK_EQ(v.crop_votes.size(), 3u);
     CHECK_EQ(v.crop_votes[0], 0);
     CHECK_EQ(v.crop_votes[2], 1);
     CHECK_EQ(v.raw_decision, 0);
     CHECK_EQ(v.decision, 0);
-    CHECK_NEAR(v.score, (0.9 + 0.8 + 0.3) / 3 - 0.1, 1e-6);
-    CHECK_NEAR(v.mean[1], (0.1 + 0.2 + 0.7) / 3, 1e-6);
+    CHECK(v.score == doctest::Approx((0.9 + 0.8 + 0.3) / 3 - 0.1).epsilon(1e-6));
+    CHECK(v.mean[1] == doctest::Approx((0.1 + 0.2 + 0.7) / 3).epsilon(1e-6));
 }
 
-TEST("penalty pushes the score under the threshold: fallback or none") {
+TEST_CASE("penalty pushes the score under the threshold: fallback or none") {
     const std::vector<std::vector<float>> s = {{0.9f, 0.1f}, {0.8f, 0.2f}, {0.3f, 0.7f}};
     const Vote none = camrt::decide(params(0.2f, 2), s);  // 0.6667 - 0.2 = 0.4667 < 0.5
     CHECK_EQ(none.decision, -1);
-    CHECK_NEAR(none.score, 0.0, 1e-9);
+    CHECK(none.score == doctest::Approx(0.0).epsilon(1e-9));
     const Vote fb = camrt::decide(params(0.2f, 2, 0, 1), s);
     CHECK_EQ(fb.decision, 1);
-    CHECK_NEAR(fb.score, 1.0 / 3, 1e-6);
+    CHECK(fb.score == doctest::Approx(1.0 / 3).epsilon(1e-6));
 }
 
-TEST("k-of-n agreement; k is capped at the crop count") {
+TEST_CASE("k-of-n agreement; k is capped at the crop count") {
     const std::vector<std::vector<float>> s = {{0.9f, 0.1f}, {0.8f, 0.2f}, {0.3f, 0.7f}};
     CHECK_EQ(camrt::decide(params(0.0f, 3), s).decision, -1);  // only 2 of 3 agree
     CHECK_EQ(camrt::decide(params(0.0f, 2), s).decision, 0);
     CHECK_EQ(camrt::decide(params(0.0f, 2), {{0.2f, 0.8f}}).decision, 1);  // one crop, k=2 -> 1
 }
 
-TEST("thresholds make crops abstain; abstentions count as dissent") {
+TEST_CASE("thresholds make crops abstain; abstentions count as dissent") {
     VoterParams p = params(0.05f, 1);
     p.thresholds = {0.6f, 0.9f};
     const Vote v = camrt::decide(p, {{0.55f, 0.45f}, {0.7f, 0.3f}, {0.15f, 0.85f}});
@@ -59,26 +62,26 @@ TEST("thresholds make crops abstain; abstentions count as dissent") {
     p.thresholds = {0.3f, 0.9f};  // now crops 0 and 1 vote 0, crop 2 still abstains: one dissent
     const Vote w = camrt::decide(p, {{0.55f, 0.45f}, {0.7f, 0.3f}, {0.15f, 0.85f}});
     CHECK_EQ(w.decision, 0);
-    CHECK_NEAR(w.score, 1.4 / 3 - 0.05, 1e-6);
+    CHECK(w.score == doctest::Approx(1.4 / 3 - 0.05).epsilon(1e-6));
 }
 
-TEST("vote ties go to the higher mean") {
+TEST_CASE("vote ties go to the higher mean") {
     const Vote v = camrt::decide(params(0.1f, 1), {{0.9f, 0.1f}, {0.4f, 0.6f}});
     CHECK_EQ(v.decision, 0);  // one vote each, mean 0.65 vs 0.35
-    CHECK_NEAR(v.score, 0.65 - 0.1, 1e-6);
+    CHECK(v.score == doctest::Approx(0.65 - 0.1).epsilon(1e-6));
     const Vote w = camrt::decide(params(0.1f, 1), {{0.6f, 0.4f}, {0.1f, 0.9f}});
     CHECK_EQ(w.decision, 1);  // mean 0.35 vs 0.65
 }
 
-TEST("hysteresis: a change is reported after H consecutive frames") {
+TEST_CASE("hysteresis: a change is reported after H consecutive frames") {
     Voter v(params(0.0f, 1, 2));
     const std::vector<std::vector<float>> a = {{0.9f, 0.1f}}, b = {{0.1f, 0.9f}};
     CHECK_EQ(v.vote(a).decision, 0);  // first frame sets the state
     Vote x = v.vote(b);
     CHECK_EQ(x.raw_decision, 1);
-    CHECK_EQ(x.decision, 0);        // 1 of 2
-    CHECK_NEAR(x.score, 0.1, 1e-6);  // mean of the reported class this frame
-    CHECK_EQ(v.vote(a).decision, 0);  // back to 0 cancels
+    CHECK_EQ(x.decision, 0);                               // 1 of 2
+    CHECK(x.score == doctest::Approx(0.1).epsilon(1e-6));  // mean of the reported class this frame
+    CHECK_EQ(v.vote(a).decision, 0);                       // back to 0 cancels
     CHECK_EQ(v.vote(b).decision, 0);
     CHECK_EQ(v.vote(b).decision, 1);  // second in a row
     CHECK_EQ(v.vote(a).decision, 1);
@@ -86,13 +89,16 @@ TEST("hysteresis: a change is reported after H consecutive frames") {
     CHECK_EQ(v.vote(a).decision, 0);  // state forgotten
 }
 
-TEST("hysteresis off reports every raw decision") {
+TEST_CASE("hysteresis off reports every raw decision") {
     Voter v(params(0.0f, 1, 1));
     CHECK_EQ(v.vote({{0.9f, 0.1f}}).decision, 0);
     CHECK_EQ(v.vote({{0.1f, 0.9f}}).decision, 1);
 }
 
-TEST("malformed input is refused") {
-    CHECK_THROWS_WITH(camrt::decide(params(0.1f, 2), {}), std::invalid_argument, "no crops");
-    CHECK_THROWS_WITH(camrt::decide(params(0.1f, 2), {{0.5f, 0.3f, 0.2f}}), std::invalid_argument, "expected 2");
+TEST_CASE("malformed input is refused") {
+    CHECK_THROWS_WITH_AS(camrt::decide(params(0.1f, 2), {}), doctest::Contains("no crops"), std::invalid_argument);
+    CHECK_THROWS_WITH_AS(camrt::decide(params(0.1f, 2), {{0.5f, 0.3f, 0.2f}}), doctest::Contains("expected 2"),
+                         std::invalid_argument);
 }
+
+TEST_SUITE_END();

@@ -1,6 +1,7 @@
+#include <doctest/doctest.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,7 +11,8 @@
 #include <vector>
 
 #include "camrt/config_watcher.hpp"
-#include "check.hpp"
+
+TEST_SUITE_BEGIN("watcher");
 
 namespace {
 
@@ -34,7 +36,7 @@ void write_file(const std::string& path, const std::string& text, int bump_s) {
 
 }  // namespace
 
-TEST("reloads a good file, rejects a bad one and keeps the last good config") {
+TEST_CASE("reloads a good file, rejects a bad one and keeps the last good config") {
     const std::string dir = temp_dir();
     const std::string path = dir + "/config.json";
     write_file(path, R"({"labels": ["bird", "not_bird"], "penalty": 0.1})", 0);
@@ -45,15 +47,15 @@ TEST("reloads a good file, rejects a bad one and keeps the last good config") {
 
     write_file(path, R"({"labels": ["bird", "not_bird"], "penalty": 0.3})", 1);
     CHECK(w.poll());
-    CHECK_NEAR(w.current().penalty, 0.3, 1e-6);
+    CHECK(w.current().penalty == doctest::Approx(0.3).epsilon(1e-6));
     CHECK_EQ(w.generation(), 2u);
     CHECK(w.last_error().empty());
 
     write_file(path, R"({"labels": ["bird", "not_bird"], "penalty": 3})", 2);  // out of range
     CHECK(!w.poll());
-    CHECK_NEAR(w.current().penalty, 0.3, 1e-6);
+    CHECK(w.current().penalty == doctest::Approx(0.3).epsilon(1e-6));
     CHECK(w.last_error().find("'penalty' = 3 is out of range") != std::string::npos);
-    CHECK(!log.empty() && log.back().find("rejected") != std::string::npos);
+    CHECK((!log.empty() && log.back().find("rejected") != std::string::npos));
     CHECK(!w.poll());  // rejected once, not again until the file changes
 
     write_file(path, R"({"labels": ["a", "b", "c"]})", 3);  // label count differs from the model
@@ -68,7 +70,7 @@ TEST("reloads a good file, rejects a bad one and keeps the last good config") {
     write_file(path, R"({"labels": ["bird", "not_bird"], "k": 3})", 5);
     CHECK(w.poll());
     CHECK_EQ(w.current().k, 3);
-    CHECK_NEAR(w.current().penalty, 0.1, 1e-6);  // a fresh config, not merged with the old one
+    CHECK(w.current().penalty == doctest::Approx(0.1).epsilon(1e-6));  // a fresh config, not merged with the old one
 
     unlink(path.c_str());
     CHECK(!w.poll());
@@ -77,7 +79,7 @@ TEST("reloads a good file, rejects a bad one and keeps the last good config") {
     rmdir(dir.c_str());
 }
 
-TEST("a replaced file (rename over it) is noticed through the inode") {
+TEST_CASE("a replaced file (rename over it) is noticed through the inode") {
     const std::string dir = temp_dir();
     const std::string path = dir + "/config.json";
     const std::string tmp = dir + "/config.json.tmp";
@@ -95,7 +97,7 @@ TEST("a replaced file (rename over it) is noticed through the inode") {
     rmdir(dir.c_str());
 }
 
-TEST("SIGHUP and request_reload force a reload without a file change") {
+TEST_CASE("SIGHUP and request_reload force a reload without a file change") {
     const std::string dir = temp_dir();
     const std::string path = dir + "/config.json";
     write_file(path, R"({"labels": ["a", "b"]})", 0);
@@ -115,13 +117,72 @@ TEST("SIGHUP and request_reload force a reload without a file change") {
     rmdir(dir.c_str());
 }
 
-TEST("a bad first file throws: there is no good config to keep") {
+TEST_CASE("broken and hostile files on reload are rejected with a reason, the last good config stays") {
     const std::string dir = temp_dir();
     const std::string path = dir + "/config.json";
-    write_file(path, R"({"labels": ["a"], "colour": "RGB"})", 0);
-    CHECK_THROWS_WITH(camrt::ConfigWatcher(path, 0, [](const std::string&) {}), camrt::ConfigError,
-                      "unknown key 'colour'");
-    CHECK_THROWS_WITH(camrt::ConfigWatcher(dir + "/nope.json"), camrt::ConfigError, "cannot open");
+    write_file(path, R"({"labels": ["bird", "not_bird"], "k": 1})", 0);
+    std::vector<std::string> log;
+    camrt::ConfigWatcher w(path, 2, [&](const std::string& l) { log.push_back(l); });
+    int bump = 1;
+    auto rejected = [&](const std::string& why) {
+        const bool accepted = w.poll();
+        INFO("expected a rejection mentioning: " << why << "; last_error: " << w.last_error());
+        CHECK(!accepted);
+        CHECK(w.last_error().find(why) != std::string::npos);
+        CHECK(w.last_error().size() < 400);  // never the file's content quoted at length
+        CHECK_EQ(w.current().k, 1);          // the last good config is still in force
+        CHECK_EQ(w.generation(), 1u);
+    };
+    write_file(path, "", bump++);
+    rejected("invalid JSON");
+    write_file(path, std::string("\x00\x01\x02garbage\xff\xfe", 12), bump++);
+    rejected("invalid JSON");
+    write_file(path,
+               "{\"labels\": [\"b\xe9"
+               "cassine\", \"x\"]}",
+               bump++);  // Latin-1, not UTF-8
+    rejected("UTF-8");
+    write_file(path, std::string(100000, '[') + std::string(100000, ']'), bump++);
+    rejected("the config file is 200000 bytes; a config is at most 65536");
+    write_file(path, "{\"labels\": " + std::string(20, '[') + "\"a\"" + std::string(20, ']') + "}", bump++);
+    rejected("nesting deeper than 16 levels");
+    write_file(path, "{\"labels\": [\"a\", \"b\"], \"model\": \"" + std::string(70000, 'm') + "\"}", bump++);
+    rejected("a config is at most 65536");
+    write_file(path, "{\"labels\": [\"a\", \"b\"], \"" + std::string(5000, 'k') + "\": 1}", bump++);
+    rejected("unknown key 'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk...'");
+    // 1 GiB (sparse: no disk used): refused from its size, before a byte is read.
+    {
+        const int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC);
+        REQUIRE(fd >= 0);
+        CHECK(::ftruncate(fd, 1LL << 30) == 0);
+        ::close(fd);
+    }
+    rejected("the config file is 1073741824 bytes");
+    unlink(path.c_str());
+    CHECK(mkdir(path.c_str(), 0700) == 0);
+    rejected("is a folder");
+    rmdir(path.c_str());
+    CHECK(mkfifo(path.c_str(), 0600) == 0);  // opening it must not wait for a writer
+    rejected("not a regular file");
+    unlink(path.c_str());
+    write_file(path, R"({"labels": ["bird", "not_bird"], "k": 2})", bump++);
+    CHECK(w.poll());
+    CHECK_EQ(w.current().k, 2);
+    CHECK(!log.empty());
     unlink(path.c_str());
     rmdir(dir.c_str());
 }
+
+TEST_CASE("a bad first file throws: there is no good config to keep") {
+    const std::string dir = temp_dir();
+    const std::string path = dir + "/config.json";
+    write_file(path, R"({"labels": ["a"], "colour": "RGB"})", 0);
+    CHECK_THROWS_WITH_AS(camrt::ConfigWatcher(path, 0, [](const std::string&) {}),
+                         doctest::Contains("unknown key 'colour'"), camrt::ConfigError);
+    CHECK_THROWS_WITH_AS(camrt::ConfigWatcher(dir + "/nope.json"), doctest::Contains("cannot open"),
+                         camrt::ConfigError);
+    unlink(path.c_str());
+    rmdir(dir.c_str());
+}
+
+TEST_SUITE_END();

@@ -251,7 +251,9 @@ class Background:
     collected as they come."""
 
     def __init__(self, argv: list[str], cwd: Path | None = None) -> None:
-        self.proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # errors="replace": a byte that is not UTF-8 (a Latin-1 file name in a log) must not stop the pump
+        self.proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     errors="replace")
         self.out: list[str] = []
         self.err: list[str] = []
         self._pumps = [threading.Thread(target=self._pump, args=pair, daemon=True)

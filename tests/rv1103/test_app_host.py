@@ -13,9 +13,11 @@ import shlex
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -194,6 +196,112 @@ def test_config_reload_good_then_bad_keeps_the_last_good(app_bin, scene, helpers
         app.kill()
 
 
+def test_hot_reload_survives_broken_files_one_after_another(app_bin, scene, helpers):
+    cfg = scene["config"]
+    app = helpers.Background([str(app_bin), "--config", str(cfg), "--frames", str(scene["frames"]),
+                              "--engine-cmd", scene["engine_cmd"], "--loop", "--fps", "30", "--port", "0"])
+    broken = [
+        (b"", "invalid JSON"),
+        (b"\x00\x01\xff\xfegarbage", "invalid JSON"),
+        ('{"labels": ["r\u00e9d", "blue"]}'.encode("latin-1"), "UTF-8"),
+        (b"[" * 100000 + b"]" * 100000, "a config is at most 65536"),
+        (b'{"labels": ["red", "blue"], "labels": ["blue", "red"]}', "duplicate key 'labels'"),
+        (b'{"labels": ["red", "blue"]', "invalid JSON"),
+    ]
+    try:
+        app.wait_for(lambda: len(app.out) >= 3, "first frames")
+        for i, (content, reason) in enumerate(broken):
+            n = sum("rejected" in ln for ln in app.err)
+            cfg.write_bytes(content)
+            st = cfg.stat()
+            os.utime(cfg, ns=(st.st_atime_ns, st.st_mtime_ns + (i + 1) * 1_000_000_000))
+            app.wait_for(lambda n=n: sum("rejected" in ln for ln in app.err) > n, f"rejection of {reason}")
+            line = [ln for ln in app.err if "rejected" in ln][-1]
+            assert reason in line and len(line) < 400, line
+        cfg.unlink()
+        cfg.mkdir()  # a folder where the file was
+        app.wait_for(lambda: any("is a folder" in ln for ln in app.err), "the folder's rejection")
+        mark = len(app.out)
+        app.wait_for(lambda: len(app.out) >= mark + 5, "frames after all of that")
+        assert not any("config reloaded" in ln for ln in app.err)  # the first config stayed in force
+        assert app.stop(signal.SIGTERM) == 0
+    finally:
+        app.kill()
+
+
+def test_tcp_clients_are_capped(app_bin, scene, helpers):
+    argv = [str(app_bin), "--config", str(scene["config"]), "--frames", str(scene["frames"]), "--engine-cmd",
+            scene["engine_cmd"], "--loop", "--fps", "30", "--port", "auto", "--bind", "127.0.0.1",
+            "--max-clients", "2"]
+    app = helpers.Background(argv)
+    clients: list[socket.socket] = []
+    try:
+        port = app.port()
+        assert any("at most 2 clients" in ln for ln in app.err)
+
+        def connect() -> socket.socket:
+            c = socket.create_connection(("127.0.0.1", port), timeout=10)
+            clients.append(c)
+            return c
+
+        def gets_lines(c: socket.socket) -> bool:  # True: JSON lines arrive; False: closed by the app
+            c.settimeout(10)
+            data = c.recv(65536)
+            return bool(data) and data.startswith(b"{")
+
+        first = [connect(), connect()]
+        assert all(gets_lines(c) for c in first)
+        extra = [connect(), connect()]
+        assert not any(gets_lines(c) for c in extra)  # refused: closed at once, nothing sent
+        refused = "refused: 2 clients connected, the limit"
+        app.wait_for(lambda: any(refused in ln for ln in app.err), "the refusal")
+        first[0].close()  # a slot frees up once the app notices the hang-up
+        deadline = time.monotonic() + 20
+        while True:
+            late = connect()
+            if gets_lines(late):
+                break
+            assert time.monotonic() < deadline, "no client accepted after one left"
+            time.sleep(0.2)
+        assert gets_lines(first[1])  # the one that stayed is still served
+        assert app.stop(signal.SIGTERM) == 0
+    finally:
+        for c in clients:
+            c.close()
+        app.kill()
+
+
+def test_oversized_config_on_reload_keeps_the_last_good_under_a_memory_limit(app_bin, scene, helpers):
+    """A 150 MB config written while the app runs under a 64 MB address-space margin (a board's memory): it is
+    refused from its size, unread, and the app keeps classifying with the last good config."""
+    resource = pytest.importorskip("resource")
+    cfg = scene["config"]
+    app = helpers.Background([str(app_bin), "--config", str(cfg), "--frames", str(scene["frames"]),
+                              "--engine-cmd", scene["engine_cmd"], "--loop", "--fps", "30", "--port", "0"])
+    try:
+        app.wait_for(lambda: len(app.out) >= 3, "first frames")
+        # The limit applies to the app only (set after start: the engine server has its own process).
+        vm = int(next(ln for ln in Path(f"/proc/{app.proc.pid}/status").read_text().splitlines()
+                      if ln.startswith("VmSize:")).split()[1]) * 1024
+        limit = vm + (64 << 20)
+        resource.prlimit(app.proc.pid, resource.RLIMIT_AS, (limit, limit))
+        with open(cfg, "w") as f:
+            f.write('{"labels": ["red", "blue"], "model": "')
+            chunk = "m" * (1 << 20)
+            for _ in range(150):
+                f.write(chunk)
+            f.write('"}')
+        app.wait_for(lambda: any("rejected" in ln for ln in app.err), "the rejection")
+        rejection = next(ln for ln in app.err if "rejected" in ln)
+        assert "bytes; a config is at most 65536" in rejection and len(rejection) < 400
+        mark = len(app.out)
+        app.wait_for(lambda: len(app.out) >= mark + 6, "frames after the rejection")
+        assert app.proc.poll() is None
+        assert app.stop(signal.SIGTERM) == 0
+    finally:
+        app.kill()
+
+
 def test_nv12_video_goes_through_the_yuv_path(app_bin, scene, tmp_path, helpers):
     cv2 = pytest.importorskip("cv2")
     frame = helpers.bands(192, 64, [RED, GREY, BLUE])
@@ -238,6 +346,22 @@ def test_bad_first_config_and_missing_frames_are_reported(app_bin, scene, tmp_pa
     assert r.returncode == 2 and "penalty" in r.stderr
     r = run_once(app_bin, {**scene, "frames": tmp_path / "none"})
     assert r.returncode == 1 and "no such file or folder" in r.stderr
+    huge = tmp_path / "huge.y4m"  # absurd sizes in a video header: refused, not allocated
+    huge.write_bytes(b"YUV4MPEG2 W99999999999999 H480 F10:1 C420jpeg\nFRAME\n")
+    r = run_once(app_bin, {**scene, "frames": huge})
+    assert r.returncode == 1 and "must be positive, even and at most 16384" in r.stderr
+
+
+def png_bomb(path: Path, side: int = 20000) -> None:
+    """A real decompression bomb: a side x side grey PNG of zeros, about 400 KB inflating to side**2 bytes."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    z = zlib.compressobj(9)
+    row = bytes(side + 1)  # filter byte + pixels
+    idat = b"".join(z.compress(row * 500) for _ in range(side // 500)) + z.flush()
+    ihdr = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
 
 
 def test_image_formats_and_bad_files(app_bin, scene, tmp_path, helpers):
@@ -249,23 +373,28 @@ def test_image_formats_and_bad_files(app_bin, scene, tmp_path, helpers):
     red = bands(64, 64, [RED])
     grey = np.full((64, 64), 128, np.uint8)
     (frames / "a_p5.pgm").write_bytes(b"P5\n# a comment\n64 64\n255\n" + grey.tobytes())
-    ascii_px = " ".join(str(v // 2) for v in bands(64, 64, [BLUE]).reshape(-1))
-    (frames / "b_p3.ppm").write_text(f"P3\n64 64\n127\n{ascii_px}\n")  # maxval 127: scaled to 0..255
+    Image.fromarray(bands(64, 64, [BLUE])).save(frames / "b.png")
     (frames / "c_cut.ppm").write_bytes(b"P6\n64 64\n255\n" + red.tobytes()[:1000])
     (frames / "d_not.ppm").write_bytes(b"GIF89a")
     Image.fromarray(red).save(frames / "e.jpg", quality=95)
+    (frames / "f_ascii.ppm").write_text("P3\n1 1\n255\n255 0 0\n")  # ASCII PPM: not read
+    Image.fromarray(red).save(frames / "g.BMP")
+    png_bomb(frames / "h_bomb.png")
+    (frames / "i.jpg").write_bytes(b"\xff\xd8\xff\xe0" + bytes(100))  # a JPEG that ends in its header
     r = run_once(app_bin, {**scene, "frames": frames})
     assert r.returncode == 0, r.stderr
     recs = [json.loads(ln) for ln in r.stdout.splitlines()]
-    jpeg = "JPEG" in r.stderr.split("frames from", 1)[1].splitlines()[0]
-    assert len(recs) == (3 if jpeg else 2)
+    assert "(9 files, .jpg .jpeg .png .bmp .ppm .pgm .pnm)" in r.stderr
+    assert [x["decision"] for x in recs] == ["red", "blue", "red", "red"]
     assert recs[0]["crops"][0]["scores"]["red"] == pytest.approx(0.5, abs=1e-3)  # grey: R = B
-    assert recs[1]["decision"] == "blue"
     assert recs[1]["crops"][0]["scores"]["blue"] == pytest.approx(1 / (1 + np.exp(-2.0)), abs=3e-3)
-    if jpeg:
-        assert recs[2]["decision"] == "red"
-    assert "c_cut.ppm: raster truncated" in r.stderr
-    assert "d_not.ppm: not a PGM/PPM file" in r.stderr
+    skipped = [ln for ln in r.stderr.splitlines() if "skipping frame" in ln]
+    assert len(skipped) == 5, r.stderr
+    assert "c_cut.ppm: PPM/PGM raster truncated" in r.stderr
+    assert "d_not.ppm: not a JPEG, PNG, BMP or binary PPM/PGM image" in r.stderr
+    assert "f_ascii.ppm: not a JPEG, PNG, BMP or binary PPM/PGM image" in r.stderr
+    assert "h_bomb.png: 20000x20000 pixels, above the limit of 16777216 (a decompression bomb?)" in r.stderr
+    assert "i.jpg: " in r.stderr
     # Files that do not decode are not frames: the indices stay consecutive.
     assert [x["frame"] for x in recs] == list(range(len(recs)))
 

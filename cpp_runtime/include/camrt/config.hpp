@@ -1,6 +1,7 @@
 // Runtime configuration (config.json on the board), parsed and validated with specific errors.
 #pragma once
 
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -51,9 +52,15 @@ struct Config {
     int label_index(const std::string& label) const;  // -1 when absent
 };
 
-// Parses and validates JSON text. Throws ConfigError (JSON syntax errors included, with line/column).
+// A config is a few hundred bytes; anything above this is refused before it is read or parsed (a huge file
+// must not exhaust a 64 MB board). Nesting deeper than kMaxConfigDepth is refused too (a config needs 2).
+constexpr std::size_t kMaxConfigBytes = 64 * 1024;
+constexpr int kMaxConfigDepth = 16;
+
+// Parses and validates JSON text. Throws ConfigError (JSON syntax errors included, with line/column; names
+// and values from the text are quoted as short excerpts, never whole).
 Config parse_config(const std::string& json_text);
-// Reads and parses a file; the error message starts with the path.
+// Reads and parses a file; the error message starts with the path. The size is checked before reading.
 Config load_config(const std::string& path);
 // Throws ConfigError when the label count differs from the model's output count.
 void check_model_classes(const Config& cfg, int model_classes);

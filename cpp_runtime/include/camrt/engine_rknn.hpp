@@ -19,7 +19,7 @@ struct RknnModelInfo {
     std::string driver_version;  // drv_version
     TensorInfo input;            // native input: UINT8 NHWC, w_stride from the runtime
     std::uint32_t input_size_with_stride = 0;
-    int output_type = 0;         // rknn_tensor_type of the native NHWC output (2 = INT8)
+    int output_type = 0;  // rknn_tensor_type of the native NHWC output (2 = INT8)
     std::int32_t output_zp = 0;
     float output_scale = 1.0f;
     std::uint32_t output_elems = 0;

@@ -1,16 +1,19 @@
-// A small JSON value, parser and writer (enough for configs and the output lines; no dependency).
+// JSON for configs and the tensor server's hello line: nlohmann/json (header-only, Debian's
+// nlohmann-json3-dev) with what a config file needs on top of it: duplicate keys refused, a size and a
+// nesting cap, non-finite numbers refused, and errors that give the line and column and quote at most a
+// short excerpt of the text. Plus the two writers the output line uses.
 #pragma once
 
 #include <cstddef>
-#include <map>
-#include <memory>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
-#include <utility>
-#include <vector>
 
 namespace camrt {
 namespace json {
+
+// Objects keep the file's key order, so an error names the first bad key as the user wrote it.
+using Value = nlohmann::ordered_json;
 
 class ParseError : public std::runtime_error {
    public:
@@ -26,48 +29,29 @@ class ParseError : public std::runtime_error {
     int column_;
 };
 
-enum class Type { Null, Bool, Number, String, Array, Object };
-const char* type_name(Type t);
-
-class Value {
-   public:
-    using Array = std::vector<Value>;
-    using Object = std::vector<std::pair<std::string, Value>>;  // keeps the file's key order
-
-    Value() = default;
-    static Value boolean(bool b);
-    static Value number(double d);
-    static Value string(std::string s);
-    static Value array(Array a);
-    static Value object(Object o);
-
-    Type type() const { return type_; }
-    bool is_null() const { return type_ == Type::Null; }
-    bool as_bool() const;                // throws std::runtime_error on the wrong type
-    double as_number() const;
-    const std::string& as_string() const;
-    const Array& as_array() const;
-    const Object& as_object() const;
-    const Value* find(const std::string& key) const;  // objects only; nullptr when absent
-
-   private:
-    Type type_ = Type::Null;
-    bool b_ = false;
-    double d_ = 0.0;
-    std::string s_;
-    std::shared_ptr<Array> a_;
-    std::shared_ptr<Object> o_;
+struct ParseLimits {
+    std::size_t max_bytes = 64 * 1024;  // a config is a few hundred bytes
+    int max_depth = 16;                 // containers inside containers; a config needs 2
 };
 
-// Parses one JSON document (RFC 8259; duplicate keys are an error). Throws ParseError.
-Value parse(const std::string& text);
+// Parses one JSON document (RFC 8259, UTF-8). Throws ParseError ("invalid JSON: <reason> at line L, column C")
+// for a syntax error, a duplicate key, nesting deeper than limits.max_depth, a number out of double's range
+// or text longer than limits.max_bytes (checked before parsing).
+Value parse(const std::string& text, const ParseLimits& limits = {});
 
-// Writes a JSON string literal with escapes.
+// The member `key` of an object, or nullptr when absent (or when v is not an object).
+const Value* member(const Value& v, const char* key);
+
+// At most max_chars bytes of s for an error message, cut at a UTF-8 character boundary, "..." when cut;
+// bytes that are not valid UTF-8 are written as \xNN, so the message is always valid UTF-8.
+std::string excerpt(const std::string& s, std::size_t max_chars = 40);
+
+// Writes a JSON string literal (invalid UTF-8 becomes U+FFFD instead of failing).
 void write_string(std::string& out, const std::string& s);
-// Compact serialisation; numbers that are integers are written without a fraction.
-std::string dump(const Value& v);
 // A number with a fixed count of decimals ("0.1235"); non-finite values become null.
 void write_fixed(std::string& out, double v, int decimals);
+// The shortest decimal that reads back as the same float (0.6f -> 0.6, not 0.60000002384185791).
+double float_value(float f);
 
 }  // namespace json
 }  // namespace camrt

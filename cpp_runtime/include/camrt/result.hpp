@@ -20,7 +20,7 @@ struct FrameResult {
     std::uint64_t frame = 0;  // frame index given by the caller
     int decision = -1;        // reported class (after hysteresis), -1 = none
     float score = 0.0f;
-    int raw_decision = -1;    // before hysteresis
+    int raw_decision = -1;  // before hysteresis
     float raw_score = 0.0f;
     std::vector<CropResult> crops;
     StageTimes ms;

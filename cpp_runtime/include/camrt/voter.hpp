@@ -14,12 +14,12 @@ struct VoterParams {
 };
 
 struct Vote {
-    int decision = -1;             // reported class (after hysteresis), -1 = none
-    float score = 0.0f;            // score of the reported class (see below)
-    int raw_decision = -1;         // this frame's decision before hysteresis
-    float raw_score = 0.0f;        // its score
-    std::vector<int> crop_votes;   // per crop: class voted for, or -1 (abstained)
-    std::vector<float> mean;       // per class: mean probability over the crops
+    int decision = -1;            // reported class (after hysteresis), -1 = none
+    float score = 0.0f;           // score of the reported class (see below)
+    int raw_decision = -1;        // this frame's decision before hysteresis
+    float raw_score = 0.0f;       // its score
+    std::vector<int> crop_votes;  // per crop: class voted for, or -1 (abstained)
+    std::vector<float> mean;      // per class: mean probability over the crops
 };
 
 // The rule, for n crops with class probabilities p[i][c] (each row normally sums to 1):

@@ -1,0 +1,110 @@
+// Config and hot reload: Config, parse_config, load_config, check_model_classes, ConfigWatcher, SIGHUP.
+#include "camrt/config.hpp"
+
+#include <nanobind/stl/function.h>
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
+
+#include <climits>
+#include <optional>
+
+#include "bindings.hpp"
+#include "camrt/config_watcher.hpp"
+
+namespace camrt_py {
+
+using namespace nb::literals;
+
+namespace {
+
+std::optional<std::string> label_or_none(const camrt::Config& c, int idx) {
+    if (idx < 0 || idx >= static_cast<int>(c.labels.size())) return std::nullopt;
+    return c.labels[idx];
+}
+
+// ConfigWatcher whose log goes to a Python callable, held where the cycle collector can see it.
+class PyConfigWatcher : public camrt::ConfigWatcher {
+   public:
+    PyConfigWatcher(const std::string& path, int model_classes, nb::object log)
+        : camrt::ConfigWatcher(path, model_classes, log.is_none() ? Logger() : Logger([this](const std::string& line) {
+                                   nb::gil_scoped_acquire gil;
+                                   if (log_.is_valid() && !log_.is_none()) log_(line);
+                               })),
+          log_(std::move(log)) {}
+    static int traverse(PyObject* self, visitproc visit, void* arg) {
+        Py_VISIT(Py_TYPE(self));
+        if (!nb::inst_ready(self)) return 0;
+        Py_VISIT(nb::inst_ptr<PyConfigWatcher>(self)->log_.ptr());
+        return 0;
+    }
+    static int clear(PyObject* self) {
+        nb::inst_ptr<PyConfigWatcher>(self)->log_ = nb::none();
+        return 0;
+    }
+
+   private:
+    nb::object log_;
+};
+
+PyType_Slot watcher_slots[] = {{Py_tp_traverse, reinterpret_cast<void*>(&PyConfigWatcher::traverse)},
+                               {Py_tp_clear, reinterpret_cast<void*>(&PyConfigWatcher::clear)},
+                               {0, nullptr}};
+
+}  // namespace
+
+void bind_config(nb::module_& m) {
+    nb::exception<camrt::ConfigError>(m, "ConfigError", PyExc_ValueError);
+
+    nb::class_<camrt::Config>(m, "Config", "A validated config (read-only); see config.hpp for the keys.")
+        .def_ro("labels", &camrt::Config::labels)
+        .def_ro("thresholds", &camrt::Config::thresholds)
+        .def_ro("penalty", &camrt::Config::penalty)
+        .def_ro("k", &camrt::Config::k)
+        .def_ro("n_crops", &camrt::Config::n_crops)
+        .def_ro("hysteresis", &camrt::Config::hysteresis)
+        .def_ro("fallback", &camrt::Config::fallback, "label index or -1")
+        .def_prop_ro("fallback_label", [](const camrt::Config& c) { return label_or_none(c, c.fallback); })
+        .def_ro("softmax", &camrt::Config::softmax)
+        .def_prop_ro("color_order", [](const camrt::Config& c) { return std::string(camrt::to_string(c.color_order)); })
+        .def_ro("output_port", &camrt::Config::output_port)
+        .def_ro("model", &camrt::Config::model)
+        .def_ro("max_fps", &camrt::Config::max_fps)
+        .def("label_index", &camrt::Config::label_index, "label"_a)
+        .def("to_json", &camrt::config_to_json)
+        .def("__repr__", [](const camrt::Config& c) { return "camrt.Config(" + camrt::config_to_json(c) + ")"; });
+    m.attr("MAX_CONFIG_BYTES") = camrt::kMaxConfigBytes;
+    m.def("parse_config", &camrt::parse_config, "text"_a,
+          "Parse + validate JSON text; ConfigError on any problem (text above MAX_CONFIG_BYTES included).");
+    m.def("load_config", &camrt::load_config, "path"_a,
+          "Read (at most MAX_CONFIG_BYTES, checked before reading) and parse a config file; ConfigError.");
+    m.def(
+        "check_model_classes",
+        [](const camrt::Config& c, std::int64_t n) {
+            camrt::check_model_classes(c, checked_int(n, INT_MIN, INT_MAX, "model_classes"));
+        },
+        "config"_a, "model_classes"_a, "ConfigError when the label count differs from the model's outputs.");
+
+    m.def("install_sighup_handler", &camrt::install_sighup_handler,
+          "SIGHUP then only raises the reload flag that ConfigWatcher.poll() consumes.");
+    m.def("raise_reload_flag", &camrt::raise_reload_flag);
+    nb::class_<PyConfigWatcher>(m, "ConfigWatcher", nb::type_slots(watcher_slots))
+        .def(
+            "__init__",
+            [](PyConfigWatcher* w, const std::string& path, std::int64_t model_classes, nb::object log) {
+                new (w) PyConfigWatcher(path, checked_int(model_classes, 0, INT_MAX, "model_classes"), std::move(log));
+            },
+            "path"_a, "model_classes"_a = 0, "log"_a = nb::none(),
+            "Loads `path` (ConfigError if bad). log(line) gets reload/rejection lines (default: stderr).")
+        .def(
+            "poll", [](PyConfigWatcher& w) { return w.poll(); }, "True when a new config was accepted.")
+        .def("request_reload", [](PyConfigWatcher& w) { w.request_reload(); })
+        .def_prop_ro(
+            "config", [](const PyConfigWatcher& w) { return camrt::Config(w.current()); },
+            "A copy of the config in force.")
+        .def_prop_ro("path", [](const PyConfigWatcher& w) { return w.path(); })
+        .def_prop_ro("last_error", [](const PyConfigWatcher& w) { return w.last_error(); })
+        .def_prop_ro("generation", [](const PyConfigWatcher& w) { return w.generation(); });
+}
+
+}  // namespace camrt_py
