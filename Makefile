@@ -9,7 +9,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 JOBS   ?= $(shell nproc)
 APT_PACKAGES := cmake ninja-build g++ g++-arm-linux-gnueabihf qemu-user-static chromium clang-format \
-	nlohmann-json3-dev doctest-dev libstb-dev
+	nlohmann-json3-dev doctest-dev libstb-dev adb busybox-static openssh-client
 LOCK   := constraints.txt
 # `make run` settings: the live page's address and port, and the emulated board.
 HTTP_PORT ?= 8765
@@ -39,6 +39,10 @@ apt:
 	test -f /usr/include/nlohmann/json.hpp || missing="$$missing nlohmann-json3-dev"; \
 	test -f /usr/include/doctest/doctest.h || missing="$$missing doctest-dev"; \
 	test -f /usr/include/stb/stb_image.h || missing="$$missing libstb-dev"; \
+	command -v adb >/dev/null || missing="$$missing adb"; \
+	busybox 2>/dev/null | grep -q "multi-call" && ! ldd "$$(command -v busybox)" >/dev/null 2>&1 \
+	  || missing="$$missing busybox-static"; \
+	command -v ssh >/dev/null || missing="$$missing openssh-client"; \
 	if [ -n "$$missing" ]; then \
 	  echo "apt: installing$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \

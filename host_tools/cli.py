@@ -18,7 +18,7 @@ from host_tools import __version__, console
 from host_tools.errors import HostToolsError, UsageError
 
 # Top-level commands, in the order `--help` lists them.
-COMMANDS = ["flash", "stream", "watch"]
+COMMANDS = ["devices", "flash", "stream", "watch"]
 # `host_tools sim <board>`: emulated boards that run the real on-board code.
 SIM_BOARDS = ["sim_openmv", "sim_rv1103"]
 
@@ -27,8 +27,12 @@ typical session (emulated OpenMV H7, no board needed):
   host_tools sim openmv --pty --frames models/masks/sample_frames &   # prints the port path
   host_tools flash --port /dev/pts/N                                   # app + model + config
   host_tools watch --port /dev/pts/N                                   # live page on 127.0.0.1
-emulated RV1103 (the board's C++ pipeline, ONNX Runtime on the model's ONNX twin):
-  host_tools sim rv1103 --frames rv1103_app/sample_frames
+emulated RV1103 (the board program, ONNX Runtime on the model's ONNX twin standing in for the NPU):
+  host_tools sim rv1103 --frames rv1103_app/sample_frames                # one run, a line per frame
+  host_tools sim rv1103 --serve &                                      # an emulated Luckfox: adb + ssh
+  host_tools stream --device sim:rv1103                                # (or adb[:SERIAL], ssh:HOST)
+devices: --device sim:openmv | sim:rv1103 | serial:PORT | adb[:SERIAL] | ssh:[USER@]HOST[:PORT]
+         (`host_tools devices` lists them; --port P is short for serial:P)
 
 options of every command: -q (errors only), -v (more detail), --debug (protocol trace; traceback on error)
 

@@ -47,7 +47,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from host_tools.board import Board, DeviceExecError, FsSpace, Progress
+from host_tools.devices.micropython import Board, DeviceExecError, FsSpace, Progress
 from host_tools.errors import DeviceError, HostToolsError, Interrupted, RefusedError, UsageError
 from host_tools.model_budget import BOARDS, ModelFit, check_model_fits
 from host_tools.model_check import check_input, trial_run

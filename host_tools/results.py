@@ -1,8 +1,12 @@
-"""The OpenMV app's per-frame JSON line: parse it and print it as a readable terminal line.
+"""The boards' per-frame JSON lines: parse them and print them as readable terminal lines.
 
-The app prints exactly one JSON object per frame:
+The OpenMV app prints exactly one JSON object per frame:
   {"frame": int, "label": str, "score": float, "scores": {label: float},
    "ms": {"snapshot": float, "infer": float, "total": float}, "fps": float}
+The RV1103 board program (camrt's result line, cpp_runtime/include/camrt/result.hpp):
+  {"frame": int, "decision": str|null, "score": float, "raw": str|null,
+   "crops": [{"x", "y", "w", "h", "vote": str|null, "scores": {label: float}}, ...],
+   "ms": {"capture", "preprocess", "inference", "postprocess", "total"}}
 Any other line (boot messages, config warnings, tracebacks) is not a result.
 """
 
@@ -22,6 +26,7 @@ class AppResult:
     ms: dict[str, float] = field(default_factory=dict)
     fps: float = 0.0
     line: str = ""  # the JSON line exactly as the camera printed it
+    votes: tuple[str, ...] = ()  # RV1103: each crop's vote ("-" for none), in plan order
 
 
 def parse_result(line: str) -> AppResult | None:
@@ -33,6 +38,8 @@ def parse_result(line: str) -> AppResult | None:
         obj = json.loads(text)
     except ValueError:
         return None
+    if isinstance(obj, dict) and "decision" in obj and isinstance(obj.get("crops"), list):
+        return _rv1103_result(obj, text)
     if not isinstance(obj, dict) or not isinstance(obj.get("label"), str):
         return None
     try:
@@ -44,10 +51,30 @@ def parse_result(line: str) -> AppResult | None:
         return None
 
 
+def _rv1103_result(obj: dict, text: str) -> AppResult | None:
+    """The decision, and per class the mean of the crops' scores."""
+    try:
+        crops = obj["crops"]
+        sums: dict[str, float] = {}
+        for c in crops:
+            for k, v in (c.get("scores") or {}).items():
+                sums[str(k)] = sums.get(str(k), 0.0) + float(v)
+        scores = {k: v / len(crops) for k, v in sums.items()} if crops else {}
+        ms = {str(k): float(v) for k, v in (obj.get("ms") or {}).items()}
+        votes = tuple(str(c.get("vote") or "-") for c in crops)
+        return AppResult(int(obj["frame"]), str(obj.get("decision") or "-"), float(obj["score"]), scores, ms,
+                         0.0, text, votes)
+    except (KeyError, TypeError, ValueError, AttributeError, ZeroDivisionError):
+        return None
+
+
 def format_result(r: AppResult) -> str:
-    """One readable line: frame, label, score, per-class scores, fps, latency."""
+    """One readable line: frame, label, score, per-class scores, fps, latency (RV1103: the crops' votes)."""
     classes = " ".join(f"{k} {v:.2f}" for k, v in r.scores.items())
     timing = " ".join(f"{k} {v:.1f}" for k, v in r.ms.items())
+    if r.votes:
+        return (f"frame {r.frame:5d}  {r.label:<10s} {r.score:.2f}  votes {'/'.join(r.votes)}  "
+                f"[mean {classes}]  ms: {timing}")
     return (f"frame {r.frame:5d}  {r.label:<10s} {r.score:.2f}  [{classes}]  {r.fps:5.1f} fps  "
             f"ms: {timing}")
 

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+# Emulated boards register themselves while they run (`host_tools devices` lists them): the ones the tests
+# start register in a folder of this test session, never beside a user's (or another session's).
+os.environ["CAMCLASS_BOARDS_DIR"] = tempfile.mkdtemp(prefix="camclass-test-boards-")
+atexit.register(shutil.rmtree, os.environ["CAMCLASS_BOARDS_DIR"], True)
 
 
 @pytest.fixture(scope="session")

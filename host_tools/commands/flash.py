@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from host_tools.commands import _args
+from host_tools.devices.names import add_device_arguments
 from host_tools.paths import MASKS_MODEL, OPENMV_APP_DIR
 
 HELP = """\
@@ -25,14 +26,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("flash", help="upload the app, model, labels and config to a camera",
                        description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     target = p.add_mutually_exclusive_group(required=True)
-    _args.add_serial_port(target, required=False)
+    add_device_arguments(p, target=target)
     target.add_argument("--drive", type=Path, help="the camera's mounted USB drive instead of a serial port")
     p.add_argument("--model", type=Path, default=MASKS_MODEL, help="int8 .tflite (default: the masks model)")
     p.add_argument("--config", type=Path, help="app config JSON (default: openmv_app/config.json if present)")
     p.add_argument("--app", type=Path, default=OPENMV_APP_DIR, help="app folder (default: openmv_app/)")
     _args.add_board(p)
-    p.add_argument("--protocol", default="auto", choices=["auto", "v2", "legacy"],
-                   help="link protocol (default: auto-detect)")
     p.add_argument("--allow-downtime", action="store_true",
                    help="if the new files do not fit beside the old ones, delete the old copies first "
                         "(the app is not runnable until the flash completes)")
@@ -45,18 +44,24 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from host_tools import console
-    from host_tools.board_connect import open_board
+    from host_tools.devices.connect import open_device
+    from host_tools.devices.names import device_from_args
+    from host_tools.errors import UsageError
     from host_tools.flash import BoardTarget, DriveTarget, flash, plan_flash
     from host_tools.progress import ProgressBar
 
+    name = None if args.drive is not None else device_from_args(args)
+    if name is not None and name.board != "openmv":
+        raise UsageError(f"flash writes the OpenMV app; {name} is an RV1103 board, whose deploy is not part "
+                         "of this command yet: copy the deploy folder as rv1103_app/README.md shows")
     # refuses before touching the camera
     plan = plan_flash(args.model, args.config, args.board, args.app, args.firmware)
-    if args.drive is not None:
+    if name is None:
         target = DriveTarget(args.drive, args.firmware)
         closer = None
     else:
-        board = open_board(args.port, args.protocol)
-        target, closer = BoardTarget(board), board
+        device = open_device(name, args.protocol)
+        target, closer = BoardTarget(device.files()), device
     bar = ProgressBar(plan.total_bytes, enabled=not console.quiet())
     try:
         report = flash(target, plan, bar=bar, restart=not args.no_restart, allow_downtime=args.allow_downtime)
@@ -75,8 +80,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"deleted first to make room: {', '.join(report.removed_first)}")
         where = "restarted, main.py is running" if report.restarted else "not restarted"
         if not report.restarted and args.drive is None:
-            where = (f"not restarted: main.py is not running; start it with `host_tools stream --port "
-                     f"{args.port} --restart` or the camera's reset button")
+            where = (f"not restarted: main.py is not running; start it with `host_tools stream --device "
+                     f"{name} --restart` or the camera's reset button")
         print(f"flashed {report.target} ({report.board}, firmware {report.firmware}): {report.bytes_sent} B "
               f"sent and verified in {report.seconds:.1f} s; model {report.model_bytes} B + arena "
               f"{report.arena_bytes} B; {where}")

@@ -265,8 +265,22 @@ def _serve_pty(camera, banner: str, fs_root: Path) -> int:
             "--pty needs the Protocol V2 server (host_tools/sim/openmv/pty_server.py), "
             "which this build does not have yet"
         ) from None
+    from host_tools.devices import registry
+
     console.info(banner)
     console.detail(f"camera filesystem: {fs_root}")
     # Firmware 5 speaks Protocol V2; 4.x offers the MicroPython REPL on its serial port.
     protocol = camera.state.fw.protocol
-    return int(serve_pty(camera, lambda path: print(path, flush=True), protocol=protocol) or 0)
+    entries = []
+
+    def ready(path: str) -> None:
+        print(path, flush=True)
+        firmware = ".".join(map(str, camera.state.firmware))
+        entries.append(registry.register({"device": "sim:openmv", "port": path, "board": camera.opts.board,
+                                          "firmware": firmware, "protocol": protocol, "emulated": True}))
+
+    try:
+        return int(serve_pty(camera, ready, protocol=protocol) or 0)
+    finally:
+        for entry in entries:  # `host_tools devices` lists it while it serves
+            registry.unregister(entry)

@@ -5,32 +5,41 @@ from __future__ import annotations
 import argparse
 
 from host_tools.commands import _args
+from host_tools.devices.names import add_device_arguments
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "stream", help="print the camera app's results in the terminal",
-        description="Print the results of the app running on the camera: one readable line per frame "
-        "(frame, label, score, class scores, FPS, latency), or with --json the app's JSON lines exactly as "
-        "printed. Other lines the camera prints go to stderr. Stop with Ctrl-C.")
-    _args.add_serial_port(p)
+        "stream", help="print the board app's results in the terminal",
+        description="Print the results of the app running on the board: one readable line per frame "
+        "(OpenMV: frame, label, score, class scores, FPS, latency; RV1103: frame, decision, score, the "
+        "crops' votes, per-stage ms), or with --json the app's JSON lines exactly as printed. Other lines "
+        "the board prints go to stderr. Stop with Ctrl-C.")
+    add_device_arguments(p)
     _args.add_json(p, "print only the app's JSON lines on stdout")
     p.add_argument("--count", type=int, help="stop after N results")
-    p.add_argument("--restart", action="store_true", help="restart the camera first (main.py runs anew)")
-    p.add_argument("--protocol", default="auto", choices=["auto", "v2", "legacy"],
-                   help="link protocol (default: auto-detect)")
+    p.add_argument("--restart", action="store_true",
+                   help="restart the app first (a camera reboots; an RV1103's init script restarts its "
+                        "program)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from host_tools import console
+    from host_tools.devices.connect import open_device
+    from host_tools.devices.live import Idle, TextLine
+    from host_tools.devices.names import device_from_args
     from host_tools.errors import HostToolsError, UsageError
-    from host_tools.live import Idle, TextLine, open_live
     from host_tools.results import format_result, parse_result, report_other_line
 
     if args.count is not None and args.count < 1:
         raise UsageError(f"--count must be >= 1 (got {args.count})")
-    src = open_live(args.port, args.protocol, restart=args.restart)
+    device = open_device(device_from_args(args), args.protocol)
+    try:
+        src = device.open_stream(restart=args.restart)
+    except BaseException:
+        device.close()
+        raise
     console.info(f"streaming from {src.description}; Ctrl-C to stop")
     seen = lost = 0
     try:
@@ -59,4 +68,5 @@ def run(args: argparse.Namespace) -> int:
         console.info("stopped")
     finally:
         src.close()
+        device.close()
     return 0

@@ -7,7 +7,6 @@ error text (empty on success), \\x04 and the ">" prompt.
 
 from __future__ import annotations
 
-import ast
 import time
 
 from host_tools import console
@@ -16,7 +15,6 @@ from host_tools.transport.serial_port import REPL_BAUDRATE, SerialPort
 
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n>"
 CHUNK = 256  # bytes per write while sending a script (the board's USB buffer is small)
-FILE_CHUNK = 1024  # file bytes per script in put_file
 ACCEPT_ATTEMPTS = 3  # sends of one script when the camera does not answer OK (it reset meanwhile)
 
 
@@ -88,30 +86,6 @@ class RawRepl:
         if err:
             raise ScriptError(err)
         return out
-
-    def eval(self, expr: str) -> object:
-        text = self.exec(f"print(repr({expr}))").strip()
-        try:
-            return ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            raise DeviceError(f"camera returned {text[:80]!r} for {expr!r}, not a Python literal") from None
-
-    def put_file(self, data: bytes, remote: str) -> None:
-        """Write remote from data; every chunk is a self-contained script (no state kept between runs)."""
-        for i in range(0, max(1, len(data)), FILE_CHUNK):
-            mode = "ab" if i else "wb"
-            self.exec(f"with open({remote!r},{mode!r}) as f:\n f.write({data[i : i + FILE_CHUNK]!r})")
-
-    def get_file(self, remote: str) -> bytes:
-        text = self.exec(
-            "import ubinascii\n"
-            f"with open({remote!r},'rb') as f:\n"
-            " while True:\n"
-            f"  b=f.read({CHUNK})\n"
-            "  if not b: break\n"
-            "  print(ubinascii.hexlify(b).decode())\n"
-        )
-        return bytes.fromhex("".join(text.split()))
 
     def stop_script(self) -> None:
         self.port.write(b"\x03")

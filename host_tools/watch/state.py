@@ -37,7 +37,8 @@ class LiveState:
         with self._lock:
             self.result = r
             self.results += 1
-            self.history.append(LatencyPoint(r.frame, r.ms.get("total", 0.0), r.ms.get("infer", 0.0)))
+            infer = r.ms.get("infer", r.ms.get("inference", 0.0))  # OpenMV app / RV1103 program
+            self.history.append(LatencyPoint(r.frame, r.ms.get("total", 0.0), infer))
             self.status = "live"
             self.updated = time.time()
 

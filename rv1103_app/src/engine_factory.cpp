@@ -21,12 +21,12 @@ std::string default_engine() { return have_rknn() ? "rknn" : "pipe"; }
 std::unique_ptr<camrt::Engine> make_engine(const Options& opts, const std::string& model_path, std::string& describe) {
     const std::string kind = opts.engine.empty() ? default_engine() : opts.engine;
     if (kind == "pipe") {
-        if (opts.engine_cmd.empty()) {
+        if (opts.engine_cmd.empty() && opts.engine_socket.empty()) {
             throw UsageError(
-                "no engine: this build has no RKNN engine, so give --engine pipe --engine-cmd CMD "
-                "(e.g. python host_tools/sim/rv1103/tensor_server.py --runtime onnx --model M.onnx ...)");
+                "no engine: this build has no RKNN engine, so give --engine-socket PATH or --engine-cmd CMD "
+                "(e.g. python host_tools/sim/rv1103/tensor_server.py --runtime onnx --model M.onnx)");
         }
-        auto e = std::make_unique<PipeEngine>(opts.engine_cmd, opts.pipe_w_stride_pad);
+        auto e = std::make_unique<PipeEngine>(opts.engine_cmd, opts.engine_socket, model_path, opts.pipe_w_stride_pad);
         describe = "pipe (" + e->note() + "; " + e->runtime() + ") - host run, not the board's NPU";
         return e;
     }
@@ -40,7 +40,6 @@ std::unique_ptr<camrt::Engine> make_engine(const Options& opts, const std::strin
                std::to_string(i.output_scale) + ")";
     return e;
 #else
-    (void)model_path;
     throw UsageError("--engine rknn: this build has no RKNN engine; rebuild with -DRKNN_RUNTIME_DIR=<rknpu2 runtime>");
 #endif
 }

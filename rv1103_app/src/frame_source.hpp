@@ -32,7 +32,8 @@ struct SourceOptions {
     bool loop = false;  // folder / y4m: start again at the end
 };
 
-// Picks the source from the path: /dev/video* -> V4L2 NV12, *.y4m -> video, folder -> sorted images,
+// Picks the source from the path: /dev/video* -> V4L2 NV12, *.y4m -> video, folder -> sorted images, a FIFO ->
+// a stream of frames (Y4M, or binary PPM images one after another: the emulated camera),
 // one image file -> that image. Throws std::runtime_error with the reason (missing path, empty folder,
 // V4L2 not available in this build...).
 std::unique_ptr<FrameSource> open_source(const SourceOptions& opts);

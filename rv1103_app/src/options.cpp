@@ -31,12 +31,12 @@ double to_double(const std::string& opt, const std::string& v, double lo, double
 
 std::string usage(bool have_rknn) {
     std::string u =
-        "usage: rv1103_app [--config config.json] [--frames /dev/video11|FOLDER|FILE.y4m|IMAGE]\n"
+        "usage: rv1103_app [--config config.json] [--frames /dev/video11|FOLDER|FILE.y4m|IMAGE|FIFO]\n"
         "                  [--engine " +
         std::string(have_rknn ? "rknn|pipe" : "pipe") +
-        "] [--model model.rknn] [--engine-cmd CMD] [--pipe-w-stride-pad N]\n"
-        "                  [--count N] [--fps F] [--port N|auto|0] [--bind ADDR] [--max-clients N]\n"
-        "                  [--width W --height H]\n"
+        "] [--model model.rknn] [--engine-cmd CMD | --engine-socket PATH]\n"
+        "                  [--pipe-w-stride-pad N] [--count N] [--fps F] [--port N|auto|0] [--bind ADDR]\n"
+        "                  [--max-clients N] [--width W --height H]\n"
         "                  [--loop] [--no-stdout]\n"
         "One JSON line per frame on stdout and to every TCP client. SIGHUP or a changed config file reloads\n"
         "the config (a bad file is rejected, the last good one stays); SIGTERM/SIGINT stop cleanly.\n";
@@ -66,6 +66,8 @@ Options parse_options(int argc, char** argv) {
             o.model = value();
         } else if (a == "--engine-cmd") {
             o.engine_cmd = value();
+        } else if (a == "--engine-socket") {
+            o.engine_socket = value();
         } else if (a == "--pipe-w-stride-pad") {
             o.pipe_w_stride_pad = static_cast<int>(to_int(a, value(), 0, 64));
         } else if (a == "--count") {
@@ -91,9 +93,12 @@ Options parse_options(int argc, char** argv) {
             throw UsageError("unknown option '" + a + "'");
         }
     }
-    if (o.engine == "pipe" && o.engine_cmd.empty()) throw UsageError("--engine pipe needs --engine-cmd");
-    if (!o.engine_cmd.empty() && o.engine.empty()) o.engine = "pipe";
-    if (o.engine_cmd.size() && o.engine == "rknn") throw UsageError("--engine-cmd is for --engine pipe only");
+    const bool served = !o.engine_cmd.empty() || !o.engine_socket.empty();
+    if (!o.engine_cmd.empty() && !o.engine_socket.empty())
+        throw UsageError("give --engine-cmd or --engine-socket, not both");
+    if (o.engine == "pipe" && !served) throw UsageError("--engine pipe needs --engine-cmd or --engine-socket");
+    if (served && o.engine.empty()) o.engine = "pipe";
+    if (served && o.engine == "rknn") throw UsageError("--engine-cmd and --engine-socket are for --engine pipe only");
     return o;
 }
 

@@ -14,10 +14,11 @@ class UsageError : public std::runtime_error {
 
 struct Options {
     std::string config = "config.json";
-    std::string frames = "/dev/video11";  // board camera (rkisp main path); a folder/.y4m/image on the host
+    std::string frames = "/dev/video11";  // board camera (rkisp main path); a folder/.y4m/image/FIFO on the host
     std::string engine;                   // "rknn" | "pipe"; default rknn when built with it
     std::string model;                    // overrides the config's "model" (rknn engine)
-    std::string engine_cmd;               // pipe engine: command that serves the tensors
+    std::string engine_cmd;               // pipe engine: command that serves the tensors on stdin/stdout
+    std::string engine_socket;            // pipe engine: unix socket of a tensor service (emulated board)
     int pipe_w_stride_pad = 0;            // pipe engine: extra pixels per input row (RKNN-like stride)
     long long count = -1;                 // frames to process, -1 = until the source ends or a signal
     double fps = -1.0;                    // overrides the config's max_fps when >= 0

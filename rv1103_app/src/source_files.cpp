@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -90,8 +91,10 @@ class ImageFolderSource : public FrameSource {
 // so host videos go through the same YUV path as the V4L2 camera.
 class Y4mSource : public FrameSource {
    public:
-    Y4mSource(std::string path, bool loop) : path_(std::move(path)), loop_(loop) {
-        f_ = std::fopen(path_.c_str(), "rb");
+    Y4mSource(std::string path, bool loop) : Y4mSource(std::move(path), loop, nullptr) {}
+    // `f`: an already opened stream (a camera FIFO whose first bytes were peeked), or nullptr to open `path`.
+    Y4mSource(std::string path, bool loop, std::FILE* f) : path_(std::move(path)), loop_(loop), f_(f) {
+        if (!f_) f_ = std::fopen(path_.c_str(), "rb");
         if (!f_) throw std::runtime_error(path_ + ": cannot open: " + std::strerror(errno));
         char line[512];
         if (!std::fgets(line, sizeof line, f_) || std::strncmp(line, "YUV4MPEG2 ", 10) != 0) {
@@ -169,6 +172,86 @@ class Y4mSource : public FrameSource {
     std::vector<std::uint8_t> nv12_;
 };
 
+// A stream of binary PPM images (P6, maxval 255) one after another, as the netpbm format allows: what the
+// emulated board's camera writes into a FIFO. Each frame is taken as it arrives; the stream's end is the end
+// of frames (the writer decides about looping).
+class PpmStreamSource : public FrameSource {
+   public:
+    PpmStreamSource(std::string path, std::FILE* f) : path_(std::move(path)), f_(f) {}
+    ~PpmStreamSource() override { std::fclose(f_); }
+
+    bool next(SourceFrame& out) override {
+        int c = skip_space();
+        if (c == EOF) return false;  // clean end between two images
+        if (c != 'P' || std::fgetc(f_) != '6') throw std::runtime_error(path_ + ": not a binary PPM (P6) stream");
+        const int w = number();
+        const int h = number();
+        const int maxval = number();
+        if (w < 1 || h < 1 || w > 8192 || h > 8192 || maxval != 255) {
+            throw std::runtime_error(path_ + ": unsupported PPM header " + std::to_string(w) + "x" + std::to_string(h) +
+                                     " maxval " + std::to_string(maxval) + " (8-bit RGB up to 8192x8192)");
+        }
+        std::fgetc(f_);  // the single whitespace character that ends the header
+        rgb_.resize(static_cast<std::size_t>(w) * h * 3);
+        if (std::fread(rgb_.data(), 1, rgb_.size(), f_) != rgb_.size()) {
+            std::fprintf(stderr, "rv1103_app: %s: last frame truncated, stopping\n", path_.c_str());
+            return false;
+        }
+        out.view = camrt::FrameView{};
+        out.view.data = rgb_.data();
+        out.view.width = w;
+        out.view.height = h;
+        out.view.format = camrt::PixelFormat::RGB888;
+        out.view.stride = w * 3;
+        out.name = base_name(path_) + "#" + std::to_string(index_++);
+        return true;
+    }
+
+    std::string describe() const override { return "PPM stream " + path_ + " (RGB888)"; }
+
+   private:
+    int skip_space() {
+        int c = std::fgetc(f_);
+        while (c != EOF && (std::isspace(c) || c == '#')) {
+            if (c == '#') {
+                while (c != EOF && c != '\n') c = std::fgetc(f_);
+            }
+            c = std::fgetc(f_);
+        }
+        return c;
+    }
+    int number() {
+        int c = skip_space();
+        long v = 0;
+        if (c == EOF || !std::isdigit(c)) throw std::runtime_error(path_ + ": malformed PPM header");
+        while (c != EOF && std::isdigit(c) && v < 100000) {
+            v = v * 10 + (c - '0');
+            c = std::fgetc(f_);
+        }
+        if (c != EOF) std::ungetc(c, f_);
+        return static_cast<int>(v);
+    }
+
+    std::string path_;
+    std::FILE* f_;
+    std::uint64_t index_ = 0;
+    std::vector<std::uint8_t> rgb_;
+};
+
+// A FIFO (the emulated camera, or any program writing frames): Y4M or a PPM stream, told by its first byte.
+std::unique_ptr<FrameSource> open_stream(const std::string& path) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
+    const int c = std::fgetc(f);
+    if (c == EOF) {
+        std::fclose(f);
+        throw std::runtime_error(path + ": the stream ended before its first frame");
+    }
+    std::ungetc(c, f);
+    if (c == 'Y') return std::make_unique<Y4mSource>(path, false, f);
+    return std::make_unique<PpmStreamSource>(path, f);
+}
+
 }  // namespace
 
 std::unique_ptr<FrameSource> open_image_folder(const std::string& path, bool loop) {
@@ -210,6 +293,7 @@ std::unique_ptr<FrameSource> open_source(const SourceOptions& opts) {
     }
     struct stat st {};
     if (::stat(opts.path.c_str(), &st) != 0) throw std::runtime_error(opts.path + ": no such file or folder");
+    if (S_ISFIFO(st.st_mode)) return open_stream(opts.path);
     if (ends_with(opts.path, ".y4m")) return open_y4m(opts.path, opts.loop);
     return open_image_folder(opts.path, opts.loop);
 }

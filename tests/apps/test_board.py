@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from host_tools.board import Board, DeviceExecError
-from host_tools.board_connect import open_board
+from host_tools.devices.micropython import Board, DeviceExecError
+from host_tools.devices.openmv import open_board
 
 
 @pytest.fixture

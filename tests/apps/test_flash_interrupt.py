@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from host_tools.board_connect import open_board
+from host_tools.devices.openmv import open_board
 from host_tools.flash import BoardTarget, flash, plan_flash
 
 MARK = "app version B"

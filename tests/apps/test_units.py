@@ -9,10 +9,10 @@ import json
 
 import pytest
 
-from host_tools.board import oserror_from_traceback
-from host_tools.board_v2 import split_output, wrap_script
+from host_tools.devices.live import LineSplitter
+from host_tools.devices.micropython import oserror_from_traceback
+from host_tools.devices.openmv_v2 import split_output, wrap_script
 from host_tools.errors import DeviceError
-from host_tools.live import LineSplitter
 from host_tools.progress import ProgressBar
 from host_tools.results import format_result, is_fragment, parse_result
 

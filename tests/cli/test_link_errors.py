@@ -8,7 +8,7 @@ import termios
 
 import pytest
 
-from host_tools.board_v2 import V2Link
+from host_tools.devices.openmv_v2 import V2ScriptLink
 from host_tools.errors import DeviceError
 from host_tools.transport.serial_port import SerialPort
 
@@ -27,7 +27,7 @@ class SilentClient:
 
 
 def test_a_script_timing_out_before_any_output_is_a_device_error():
-    link = V2Link(SilentClient(), "/dev/ttyACM0")
+    link = V2ScriptLink(SilentClient(), "/dev/ttyACM0")
     with pytest.raises(DeviceError, match=r"did not finish a script within 0.05 s \(no output at all\)"):
         link.exec("print(1)", timeout=0.05)
 

@@ -6,26 +6,31 @@ import time
 
 import pytest
 
+from host_tools.devices.detect import detect_protocol, resolve_protocol
+from host_tools.devices.micropython import Board
+from host_tools.devices.openmv import open_board
+from host_tools.devices.openmv_repl import LegacyLink
+from host_tools.devices.openmv_v2 import V2ScriptLink
 from host_tools.errors import DeviceError, UsageError
-from host_tools.protocol.detect import connect, detect_protocol
 from host_tools.protocol.legacy import RawRepl, ScriptError
-from host_tools.protocol.v2_host import V2Client
 
 
-def test_raw_repl_exec_eval_errors_and_files(start_server) -> None:
+def test_raw_repl_exec_errors_and_files(start_server) -> None:
     server = start_server(protocol="repl")  # main.py is running and printing: enter() must interrupt it
     root = server.camera.opts.fs_root
     with RawRepl.open(server.path) as repl:
         assert repl.exec("print('hi')\nprint(2 + 3)") == "hi\n5\n"
-        assert repl.eval("{'a': [1, 2.5, None]}") == {"a": [1, 2.5, None]}
         with pytest.raises(ScriptError, match="OSError") as err:
             repl.exec("import os\nos.stat('missing.bin')")
         assert err.value.traceback.startswith("Traceback (most recent call last):")
+        # Files go through the one set of file operations (devices/micropython.py) on the REPL link.
+        board = Board(LegacyLink(repl, server.path))
+        assert board.eval("{'a': [1, 2.5, None]}") == {"a": [1, 2.5, None]}
         data = bytes(range(256)) * 9 + b"tail"
-        repl.put_file(data, "blob.bin")
+        board.write_file("blob.bin", data)
         assert (root / "blob.bin").read_bytes() == data
         (root / "other.txt").write_bytes(b"from the camera side\n")
-        assert repl.get_file("other.txt") == b"from the camera side\n"
+        assert board.read_file("other.txt") == b"from the camera side\n"
 
 
 def test_detection_and_override(start_server) -> None:
@@ -33,16 +38,19 @@ def test_detection_and_override(start_server) -> None:
     repl = start_server(main=None, protocol="repl")
     assert detect_protocol(v2.path) == "v2"
     assert detect_protocol(repl.path) == "legacy"
-    with connect(repl.path) as c:
-        assert isinstance(c, RawRepl)
-    with connect(v2.path, "auto") as c:
-        assert isinstance(c, V2Client)
+    assert resolve_protocol(repl.path, "auto") == "legacy" and resolve_protocol(repl.path, "v2") == "v2"
+    board = open_board(repl.path)
+    assert isinstance(board.link, LegacyLink)
+    board.close()
+    board = open_board(v2.path, "auto")
+    assert isinstance(board.link, V2ScriptLink)
+    board.close()
     t0 = time.monotonic()
     with pytest.raises(DeviceError, match="no Protocol V2 answer"):
-        connect(repl.path, "v2", timeout=1.0)  # forcing the wrong protocol fails clearly, quickly
+        open_board(repl.path, "v2", timeout=1.0)  # forcing the wrong protocol fails clearly, quickly
     assert time.monotonic() - t0 < 5
     with pytest.raises(UsageError):
-        connect(v2.path, "usbdbg")
+        open_board(v2.path, "usbdbg")
 
 
 def test_detection_of_a_silent_port(tmp_path) -> None:

@@ -15,7 +15,7 @@ pytest.importorskip("camrt", reason="the camrt extension is not built (pip insta
 onnx = pytest.importorskip("onnx")
 
 from host_tools.cli import main  # noqa: E402
-from host_tools.sim.rv1103.engines import RKNN_VENV_PYTHON  # noqa: E402
+from host_tools.sim.rv1103.npu import RKNN_VENV_PYTHON  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not RKNN_VENV_PYTHON.is_file(),
                                 reason=f"RKNN toolkit venv not installed ({RKNN_VENV_PYTHON})")

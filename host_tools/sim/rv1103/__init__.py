@@ -1,1 +1,2 @@
-"""Emulated RV1103 (Luckfox Pico): the board's C++ pipeline (camrt) driven on the host by a real runtime."""
+"""Emulated RV1103 (Luckfox Pico): the real board program (rv1103_app) with an emulated camera and NPU,
+run once (oneshot.py) or as a whole board reached over adb and ssh (serve.py)."""

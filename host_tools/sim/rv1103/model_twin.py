@@ -13,10 +13,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from host_tools.errors import UsageError
-from host_tools.paths import BIRDS_DIR
 
-DEFAULT_INT8 = BIRDS_DIR / "birds_mnv3s_int8.onnx"
-DEFAULT_FLOAT = BIRDS_DIR / "birds_mnv3s.onnx"
+# The RV1103's default model, named by its card (the card lists the board's .rknn and its ONNX twins).
+DEFAULT_CARD_NAME = "birds/birds_mnv3s.json"
+
+
+def default_card() -> Path:
+    # host_tools.paths is imported here, not at the top: the tensor service also runs in the RKNN toolkit's
+    # own venv, which has this module's few needs (stdlib, numpy) but not the package's dependencies.
+    from host_tools.paths import MODELS_DIR
+
+    return MODELS_DIR / DEFAULT_CARD_NAME
 
 
 @dataclass
@@ -63,9 +70,25 @@ def read_card(card_path: Path) -> dict:
     return card
 
 
+def card_twin_onnx(card: Path) -> Path:
+    """The ONNX twin a card names: `<name>_int8.onnx` (what the board's int8 .rknn is closest to), else
+    `<name>.onnx`."""
+    int8 = card.with_name(card.stem + "_int8.onnx")
+    return int8 if int8.is_file() else card.with_name(card.stem + ".onnx")
+
+
+def card_board_model(card: Path) -> Path | None:
+    """The .rknn the card lists for the board (its "files_bytes"), if it is there."""
+    files = read_card(card).get("files_bytes") if card.is_file() else None
+    for name in files or ():
+        if str(name).endswith(".rknn") and (card.parent / name).is_file():
+            return card.parent / name
+    return None
+
+
 def load_twin(model: Path | None) -> ModelTwin:
-    """The ONNX model to run (default: the bird model's int8 QDQ twin) with its card and labels."""
-    onnx = Path(model) if model else DEFAULT_INT8
+    """The ONNX model to run (default: the twin the default card names) with its card and labels."""
+    onnx = Path(model) if model else card_twin_onnx(default_card())
     if not onnx.is_file():
         hint = " (the bird model is made by models/birds' recipe)" if model is None else ""
         raise UsageError(f"model not found: {onnx}{hint}")

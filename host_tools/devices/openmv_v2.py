@@ -14,7 +14,7 @@ import re
 import secrets
 import time
 
-from host_tools.board import DeviceExecError
+from host_tools.devices.micropython import DeviceExecError
 from host_tools.errors import DeviceError
 
 OVERRUN = ("a script's output overran the camera's stdout buffer (512 bytes on the H7) before it could be "
@@ -70,8 +70,8 @@ def split_output(text: str, token: str) -> tuple[str, str | None] | None:
     return norm(out), None if tb is None else norm(tb)
 
 
-class V2Link:
-    """A Link (see board.py) on a connected V2Client."""
+class V2ScriptLink:
+    """A Link (see micropython.py) on a connected V2Client: scripts in, their output back."""
 
     def __init__(self, client, port: str) -> None:
         self.client = client

@@ -1,6 +1,6 @@
 """File operations on a MicroPython camera, written once on top of two primitives (the mpremote design).
 
-A transport adapter (board_v2.py: Protocol V2 stdin/stdout channels; board_legacy.py: raw REPL of firmware
+A transport adapter (openmv_v2.py: Protocol V2 stdin/stdout channels; openmv_repl.py: raw REPL of firmware
 4.x) supplies a `Link` whose `exec(source)` runs MicroPython source on the camera and returns what it printed,
 raising `DeviceExecError` with the device's traceback when the script raised. Everything else (eval, ls, stat,
 read/write, sha256 on the device, rename, remove, mkdir, statvfs) is built here, so a new transport only

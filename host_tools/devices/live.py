@@ -116,6 +116,24 @@ def serial_events(port, idle: float = 0.05, state: dict | None = None) -> Iterat
             yield Idle()
 
 
+def byte_events(read: Callable[[], bytes]) -> Iterator[Event]:
+    """Lines from a byte source (`read()` returns what arrived within a short wait, b"" when nothing did;
+    it raises DeviceError when the source is gone), with an Idle event after a quiet second: a Linux
+    board's result port."""
+    splitter = LineSplitter()
+    last_data = time.monotonic()
+    while True:
+        data = read()
+        for line in splitter.feed(data):
+            yield TextLine(line)
+        now = time.monotonic()
+        if data:
+            last_data = now
+        elif now - last_data >= IDLE_AFTER:
+            last_data = now
+            yield Idle()
+
+
 @dataclass
 class LiveSource:
     description: str
@@ -125,8 +143,8 @@ class LiveSource:
 
 
 def _try_v2(port: str, protocol: str):
-    """A V2Client, or None for the REPL. Not protocol.detect: its REPL probe (ctrl-C) would stop the app."""
-    from host_tools.board_connect import PROTOCOLS
+    """A V2Client, or None for the REPL. Not detect_protocol: its REPL probe (ctrl-C) would stop the app."""
+    from host_tools.devices.detect import PROTOCOLS
     from host_tools.protocol.v2_host import V2Client
 
     if protocol not in PROTOCOLS:
@@ -159,7 +177,7 @@ def open_live(port: str, protocol: str = "auto", frames: bool = False, frame_int
     from host_tools.transport.serial_port import REPL_BAUDRATE, SerialPort
 
     if restart:
-        from host_tools.board_legacy import open_legacy_link
+        from host_tools.devices.openmv_repl import open_legacy_link
 
         link = open_legacy_link(port)  # raw REPL: machine.reset(), then main.py runs again
         link.reset()

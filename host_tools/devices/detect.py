@@ -1,30 +1,20 @@
 """Which protocol a camera speaks: Protocol V2 (a SYNC is answered) or the raw REPL of firmware 4.x.
 
-Commands add `--protocol auto|v2|legacy` with add_protocol_argument() and open the camera with connect().
+Commands take `--protocol auto|v2|legacy` (names.add_device_arguments); resolve_protocol() turns "auto"
+into the one the camera answers.
 """
 
 from __future__ import annotations
 
-import argparse
 import time
 
 from host_tools.errors import DeviceError, UsageError
 from host_tools.protocol.constants import Flag, Op
-from host_tools.protocol.legacy import RAW_BANNER, RawRepl
+from host_tools.protocol.legacy import RAW_BANNER
 from host_tools.protocol.packet import Packet, Parser, encode
-from host_tools.protocol.v2_host import V2Client
 from host_tools.transport.serial_port import REPL_BAUDRATE, V2_BAUDRATE, SerialPort
 
 PROTOCOLS = ("auto", "v2", "legacy")
-
-
-def add_protocol_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--protocol",
-        choices=PROTOCOLS,
-        default="auto",
-        help="how to talk to the camera: v2 (firmware 5), legacy (firmware 4.x raw REPL) or auto (detect)",
-    )
 
 
 def detect_protocol(port: str, timeout: float = 1.0) -> str:
@@ -56,9 +46,10 @@ def detect_protocol(port: str, timeout: float = 1.0) -> str:
     )
 
 
-def connect(port: str, protocol: str = "auto", timeout: float = 2.0) -> V2Client | RawRepl:
+def resolve_protocol(port: str, protocol: str) -> str:
+    """'v2' or 'legacy' for `port` (detected when `protocol` is 'auto')."""
     if protocol not in PROTOCOLS:
-        raise UsageError(f"--protocol must be one of {', '.join(PROTOCOLS)} (got {protocol!r})")
-    if protocol == "auto":
-        protocol = detect_protocol(port)
-    return V2Client.open(port, timeout) if protocol == "v2" else RawRepl.open(port, timeout)
+        raise UsageError(f"unknown protocol {protocol!r} (choose {', '.join(PROTOCOLS)})")
+    if protocol != "auto":
+        return protocol
+    return detect_protocol(port, timeout=3.0)  # generous: a busy (or emulated) camera answers late

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 
-from host_tools.board import DeviceExecError
+from host_tools.devices.micropython import DeviceExecError
 from host_tools.errors import DeviceError
 
 
 class LegacyLink:
-    """A Link (see board.py) on an entered RawRepl: the output and the error text come back separately."""
+    """A Link (see micropython.py) on an entered RawRepl: output and error text come back separately."""
 
     def __init__(self, repl, port: str) -> None:
         self.repl = repl

@@ -1,0 +1,1 @@
+"""The device layer: every board the host tools talk to, behind one interface, one module per transport."""
