@@ -19,6 +19,24 @@ camera's firmware (file in the FAT filesystem, file + tensor arena in the heap b
 is written under a temporary name, verified by a SHA-256 computed on the camera, then renamed into place with
 main.py last, so an interruption leaves the previous app runnable; on Ctrl-C the camera is restarted on the
 app it holds and flash says which (exit 130). The camera then restarts and runs main.py.
+
+RV1103 / Luckfox Pico (--device adb[:SERIAL], ssh:[USER@]HOST[:PORT], sim:rv1103): deploys the board program
+(--arch host|armv7: the static build an emulated board runs; --build DIR: a deploy folder made by
+rv1103_app/build_board.sh, with lib/librknnmrt.so, for a real board), the model (--model M.rknn, default
+the bird model) and the config (--config C.json, default rv1103_app/deploy/config.json) as a new release
+in /userdata/classifier/releases/<id>. Refused before anything is sent (exit 4): a model that is not an
+RKNN model for the RV1103/RV1106 (read from its header), a config the board program's own parser (camrt)
+rejects, labels that do not match the model's outputs, a program built for another CPU, or too little free
+space (df) for the new release beside the running one. Every file's SHA-256 is computed on the board, the
+`current` link is switched atomically, the service restarted through its init script, and the result lines
+must flow (--health-lines N within --health-timeout S on the board's TCP port, through the link). If they do
+not, flash switches back to the previous release, restarts it and exits 1 with the board log's last lines.
+A flash killed at any point leaves the previous release running, or restored at the next boot. The newest
+--keep releases stay on the board; `host_tools rollback --device D` goes back one.
+
+exit codes: 0 flashed (and healthy), 1 the new release was not healthy (the previous one is back),
+            2 bad arguments or input, 3 device or link error, 4 refused before anything was sent,
+            130 interrupted (the message says which release runs)
 """
 
 
@@ -28,8 +46,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     target = p.add_mutually_exclusive_group(required=True)
     add_device_arguments(p, target=target)
     target.add_argument("--drive", type=Path, help="the camera's mounted USB drive instead of a serial port")
-    p.add_argument("--model", type=Path, default=MASKS_MODEL, help="int8 .tflite (default: the masks model)")
-    p.add_argument("--config", type=Path, help="app config JSON (default: openmv_app/config.json if present)")
+    p.add_argument("--model", type=Path, help="OpenMV: int8 .tflite (default: the masks model); RV1103: "
+                   ".rknn (default: the bird model)")
+    p.add_argument("--config", type=Path, help="app config JSON (default: openmv_app/config.json if present; "
+                   "RV1103: rv1103_app/deploy/config.json)")
+    rv = p.add_argument_group("RV1103 (adb, ssh, sim:rv1103)")
+    rv.add_argument("--arch", choices=("host", "armv7"),
+                    help="which static build of the board program to send (default: what the emulated board "
+                    "runs); a real Luckfox takes --build")
+    rv.add_argument("--build", type=Path, metavar="DIR",
+                    help="deploy folder of a board build (bin/rv1103_app, lib/*.so; build_board.sh makes "
+                    "build/rv1103/deploy, the default for a real board)")
+    rv.add_argument("--keep", type=int, default=3, metavar="K", help="releases kept on the board (default 3)")
+    rv.add_argument("--health-lines", type=int, default=3, metavar="N",
+                    help="result lines the new release must send (default 3)")
+    rv.add_argument("--health-timeout", type=float, default=30.0, metavar="S",
+                    help="seconds to wait for them (default 30)")
     p.add_argument("--app", type=Path, default=OPENMV_APP_DIR, help="app folder (default: openmv_app/)")
     _args.add_board(p)
     p.add_argument("--allow-downtime", action="store_true",
@@ -46,16 +78,16 @@ def run(args: argparse.Namespace) -> int:
     from host_tools import console
     from host_tools.devices.connect import open_device
     from host_tools.devices.names import device_from_args
-    from host_tools.errors import UsageError
     from host_tools.flash import BoardTarget, DriveTarget, flash, plan_flash
     from host_tools.progress import ProgressBar
 
     name = None if args.drive is not None else device_from_args(args)
-    if name is not None and name.board != "openmv":
-        raise UsageError(f"flash writes the OpenMV app; {name} is an RV1103 board, whose deploy is not part "
-                         "of this command yet: copy the deploy folder as rv1103_app/README.md shows")
+    if name is not None and name.board == "rv1103":
+        from host_tools.commands.rv1103_flash import flash_linux
+
+        return flash_linux(args, name)
     # refuses before touching the camera
-    plan = plan_flash(args.model, args.config, args.board, args.app, args.firmware)
+    plan = plan_flash(args.model or MASKS_MODEL, args.config, args.board, args.app, args.firmware)
     if name is None:
         target = DriveTarget(args.drive, args.firmware)
         closer = None

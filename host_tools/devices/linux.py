@@ -28,6 +28,8 @@ from host_tools.errors import DeviceError
 
 APP_DIR = "/userdata/classifier"
 CONFIG = f"{APP_DIR}/config.json"
+CURRENT = f"{APP_DIR}/current"  # the release a flash switched to (host_tools/deploy/board.py)
+CURRENT_CONFIG = f"{CURRENT}/config.json"
 INIT_SCRIPT = "/etc/init.d/S99classifier"
 DEFAULT_PORT = 7070  # the board program's output_port unless its config says otherwise
 _SHA = re.compile(r"^([0-9a-f]{64})\b")
@@ -150,11 +152,17 @@ class LinuxDevice(Device):
     def restart_app(self) -> None:
         self.fs.run([INIT_SCRIPT, "restart"])
 
+    def config_path(self) -> str:
+        """The running release's config.json (through the `current` link a flash made), or CONFIG on a board
+        deployed by hand."""
+        return CURRENT_CONFIG if self.fs.exists(CURRENT) else CONFIG
+
     def read_config(self) -> bytes:
-        return self.fs.read_file(CONFIG)
+        return self.fs.read_file(self.config_path())
 
     def write_config(self, data: bytes) -> None:
-        self.put_verified(CONFIG, data)  # renamed into place: the program's watcher never sees half a file
+        # renamed into place: the program's watcher never sees half a file
+        self.put_verified(self.config_path(), data)
 
     def result_port(self) -> int:
         """The board program's TCP port: its config's output_port (7070 unless changed)."""
@@ -165,7 +173,7 @@ class LinuxDevice(Device):
         if not isinstance(port, int) or not 0 <= port <= 65535:
             return DEFAULT_PORT
         if port == 0:
-            raise DeviceError(f"the board program's TCP output is off (output_port 0 in {CONFIG})")
+            raise DeviceError("the board program's TCP output is off (output_port 0 in its config.json)")
         return port
 
     def open_stream(self, frames: bool = False, frame_interval: float = 0.2,

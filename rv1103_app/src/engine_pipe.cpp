@@ -106,6 +106,10 @@ PipeEngine::PipeEngine(const std::string& command, const std::string& socket_pat
     if (socket_path.empty()) {
         start_child(command);
     } else {
+        // The socket is the (emulated) board's NPU: like rknn_init on a board, it needs the model file itself.
+        // (A service started with --engine-cmd may run its own --model when the config's file is absent.)
+        if (!std::ifstream(model_path, std::ios::binary))
+            throw std::runtime_error("cannot open the model " + model_path + " (missing or unreadable)");
         connect_socket(socket_path);
     }
     try {

@@ -1,0 +1,151 @@
+"""What a release holds, checked on the host before anything is sent to the board.
+
+A release is the board program, its runtime libraries, the model and the config, in the deploy layout of
+rv1103_app (bin/rv1103_app, lib/*.so, the model where the config's `model` names it, config.json) plus the
+init script. Refused here (RefusedError, exit 4, nothing sent):
+  - a model that is not an RKNN model, or was compiled for another chip (rknn.py reads its header);
+  - a config the board program would reject: the same C++ parser, through camrt (parse_config);
+  - a config whose labels do not match the model's outputs (camrt's check_model_classes);
+  - a model path in the config that leaves the release folder.
+The board's own checks (free space, the program's architecture) are in flash.py, once connected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from host_tools.deploy.rknn import RknnInfo, check_board_model
+from host_tools.errors import RefusedError, UsageError
+from host_tools.paths import BUNDLE_ROOT, RV1103_CONFIG
+
+PROGRAM = "bin/rv1103_app"
+CONFIG = "config.json"
+INIT_SCRIPT_NAME = "S99classifier"
+INIT_SCRIPT = BUNDLE_ROOT / "rv1103_app" / "deploy" / INIT_SCRIPT_NAME
+ARCHES = ("host", "armv7")
+
+
+@dataclass(frozen=True)
+class ReleaseFile:
+    path: str  # relative to the release folder
+    source: str  # where it came from, for the report
+    data: bytes = field(repr=False)
+    mode: int = 0o644
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass
+class ReleasePlan:
+    files: list[ReleaseFile]
+    model: Path
+    model_info: RknnInfo
+    labels: list[str]
+    output_port: int
+    program_machine: str  # "arm", "x86_64", ... (ELF e_machine of the board program)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(len(f.data) for f in self.files)
+
+    @property
+    def digest(self) -> str:
+        """A short hash of the whole release (names, modes and contents)."""
+        h = hashlib.sha256()
+        for f in sorted(self.files, key=lambda f: f.path):
+            h.update(f"{f.path}\0{f.mode:o}\0{f.sha256}\n".encode())
+        return h.hexdigest()[:8]
+
+    def file(self, path: str) -> ReleaseFile:
+        return next(f for f in self.files if f.path == path)
+
+
+_ELF_MACHINES = {40: "arm", 62: "x86_64", 183: "aarch64", 3: "x86"}
+
+
+def elf_machine(data: bytes) -> str | None:
+    """The CPU an ELF program is built for ("arm", "x86_64", ...); None if it is not an ELF program."""
+    if len(data) < 20 or data[:4] != b"\x7fELF":
+        return None
+    little = data[5] == 1
+    machine = int.from_bytes(data[18:20], "little" if little else "big")
+    return _ELF_MACHINES.get(machine, f"machine {machine}")
+
+
+def _read(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"{what} not found: {path}") from None
+    except IsADirectoryError:
+        raise UsageError(f"{what} {path} is a folder") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {what} {path}: {exc.strerror}") from None
+
+
+def check_config(path: Path, info: RknnInfo, model: Path):
+    """The config as the board program would parse it (camrt), checked against the model's outputs."""
+    import camrt
+
+    if path.is_file() and path.stat().st_size > camrt.MAX_CONFIG_BYTES:
+        raise RefusedError(f"config {path} is {path.stat().st_size} bytes; the board program reads at most "
+                           f"{camrt.MAX_CONFIG_BYTES}; nothing was sent")
+    data = _read(path, "config")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RefusedError(f"config {path} is not UTF-8 text (byte {exc.start}); nothing was sent") from None
+    try:
+        config = camrt.parse_config(text)
+    except camrt.ConfigError as exc:
+        raise RefusedError(f"config {path} would be rejected by the board program: {exc}; nothing was "
+                           "sent") from None
+    if info.outputs is not None:
+        try:
+            camrt.check_model_classes(config, info.outputs)
+        except camrt.ConfigError as exc:
+            raise RefusedError(f"config {path} does not match model {model.name}: {exc}; nothing was "
+                               "sent") from None
+    rel = posixpath.normpath(config.model)
+    if posixpath.isabs(config.model) or rel.startswith("../") or rel in ("..", ".", CONFIG, PROGRAM):
+        raise RefusedError(f"config {path}: \"model\": {config.model!r} must be a file inside the release "
+                           "folder (a path relative to config.json, e.g. model/model.rknn); nothing was sent")
+    return data, config, rel
+
+
+def program_files(arch: str | None, build: Path | None) -> list[ReleaseFile]:
+    """The board program and its runtime libraries: from a deploy folder (`build`, as build_board.sh makes
+    it: bin/rv1103_app, lib/*.so) or the static build for `arch` that the emulated board runs."""
+    if build is not None:
+        if not build.is_dir():
+            raise UsageError(f"--build {build}: not a folder (expected a deploy folder: bin/, lib/)")
+        files = [ReleaseFile(PROGRAM, str(build / PROGRAM), _read(build / PROGRAM, "board program"), 0o755)]
+        lib = build / "lib"
+        for so in sorted(lib.glob("*.so*")) if lib.is_dir() else []:
+            files.append(ReleaseFile(f"lib/{so.name}", str(so), _read(so, "runtime library")))
+        return files
+    from host_tools.sim.rv1103.app_binary import find_app
+
+    exe = find_app(arch or "host")
+    return [ReleaseFile(PROGRAM, str(exe), _read(exe, "board program"), 0o755)]
+
+
+def plan_release(model: Path, config: Path | None = None, arch: str | None = "host",
+                 build: Path | None = None) -> ReleasePlan:
+    """Check everything on the host and list the release's files; raises before anything is sent."""
+    info = check_board_model(model)
+    config = config if config is not None else RV1103_CONFIG
+    config_data, parsed, model_rel = check_config(config, info, model)
+    files = program_files(arch, build)
+    machine = elf_machine(files[0].data)
+    if machine is None:
+        raise RefusedError(f"{files[0].source} is not a Linux program (not ELF); nothing was sent")
+    files += [ReleaseFile(model_rel, str(model), _read(model, "model")),
+              ReleaseFile(CONFIG, str(config), config_data),
+              ReleaseFile(INIT_SCRIPT_NAME, str(INIT_SCRIPT), _read(INIT_SCRIPT, "init script"), 0o755)]
+    return ReleasePlan(files, model, info, list(parsed.labels), parsed.output_port, machine)

@@ -1,0 +1,255 @@
+"""`host_tools flash` / `rollback` against the emulated Luckfox Pico, over adb and over ssh: refusals before
+anything is sent, releases verified on the board, the health check, an unhealthy release rolled back, the
+rollback command, old releases pruned, and a host killed (SIGKILL) at four points of a flash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import signal
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from host_tools.deploy import board as releases
+from host_tools.deploy import health
+from host_tools.deploy.flash import PAUSE_ENV, DeploymentFailed, deploy
+from host_tools.deploy.plan import plan_release
+from host_tools.devices.connect import open_device
+from host_tools.devices.names import parse_device
+from host_tools.paths import MASKS_MODEL, RV1103_CONFIG
+
+REPO = Path(__file__).resolve().parents[2]
+MODEL = REPO / "models" / "birds" / "birds_mnv3s_rv1103.rknn"
+BASE = "userdata/classifier"
+
+
+def name(board, link: str) -> str:
+    return f"adb:{board.info['adb']}" if link == "adb" else f"ssh:{board.info['ssh']}"
+
+
+def host_tools(env, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "host_tools", *args], capture_output=True, text=True,
+                          env=env, timeout=timeout, cwd=REPO)
+
+
+def current(board) -> str | None:
+    link = board.root / BASE / "current"
+    return Path(link.readlink()).name or str(link.readlink()) if link.is_symlink() else None
+
+
+def release_names(board) -> list[str]:
+    folder = board.root / BASE / "releases"
+    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+
+
+def running_release(dev, timeout: float = 30) -> str:
+    """The release folder of the program the supervisor runs now (read from /proc on the board)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r = dev.run(["sh", "-c", "readlink /proc/$(cat /var/run/classifier.pid.app)/exe"])
+        exe = r.output.strip()
+        if r.status == 0 and exe.endswith("/bin/rv1103_app"):
+            parts = exe.split("/")
+            return parts[-3] if "releases" in parts else releases.LEGACY
+        time.sleep(0.3)
+    raise AssertionError("the board program is not running")
+
+
+def rknn_for(platform: str, tmp: Path) -> Path:
+    """A copy of the bird model whose metadata says it was compiled for another chip."""
+    data = MODEL.read_bytes()
+    (size,) = struct.unpack_from("<Q", data, 16)
+    end = 64 + size
+    meta = json.loads(data[end + 8:])
+    meta["target_platform"] = [platform]
+    raw = json.dumps(meta).encode()
+    out = tmp / f"model_{platform}.rknn"
+    out.write_bytes(data[:end] + struct.pack("<Q", len(raw)) + raw)
+    return out
+
+
+def config_with(tmp: Path, **changes) -> Path:
+    cfg = json.loads(RV1103_CONFIG.read_text())
+    cfg.update(changes)
+    out = tmp / f"config-{'-'.join(changes)}.json"
+    out.write_text(json.dumps(cfg))
+    return out
+
+
+@pytest.fixture(scope="module")
+def connected(board, adb) -> None:
+    r = adb("connect", board.info["adb"])
+    assert "connected" in r.stdout, r.stdout + r.stderr
+
+
+def flash(env, board, link: str, *extra: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return host_tools(env, "flash", "--device", name(board, link), "--json", "--health-timeout", "60", *extra,
+                      timeout=timeout)
+
+
+@pytest.mark.parametrize("case", ["not_rknn", "other_chip", "bad_config", "labels", "model_outside"])
+def test_refused_before_anything_is_sent(board, env, connected, tmp_path, case):
+    before = release_names(board), current(board)
+    args, expect = {
+        "not_rknn": (["--model", str(MASKS_MODEL)], "not an RKNN model"),
+        "other_chip": (["--model", str(rknn_for("rk3588", tmp_path))], "compiled for rk3588"),
+        "bad_config": (["--config", str(config_with(tmp_path, penalty="high"))], "penalty"),
+        "labels": (["--config", str(config_with(tmp_path, labels=["bird", "not_bird", "cat"],
+                                                  thresholds={}, fallback=None))], "3 labels"),
+        "model_outside": (["--config", str(config_with(tmp_path, model="../../etc/model.rknn"))],
+                          "inside the release"),
+    }[case]
+    if case == "labels":  # fallback null is not a string: keep only what the labels test is about
+        cfg = json.loads(Path(args[1]).read_text())
+        del cfg["fallback"]
+        Path(args[1]).write_text(json.dumps(cfg))
+    r = flash(env, board, "adb", *args)
+    assert r.returncode == 4, r.stderr
+    assert expect in r.stderr and "nothing was sent" in r.stderr, r.stderr
+    assert json.loads(r.stdout)["error"]["exit_code"] == 4
+    assert (release_names(board), current(board)) == before
+
+
+def test_too_little_free_space_is_refused(board, env, board_env, connected):
+    dev = open_device(parse_device(name(board, "ssh")))
+    try:
+        dev.run(["mkdir", "-p", "/" + BASE + "/releases"])
+        small = dev.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", "/" + BASE + "/releases"])
+        assert small.status == 0, small.output
+        try:
+            r = flash(env, board, "adb")
+        finally:
+            assert dev.run(["umount", "/" + BASE + "/releases"]).status == 0
+    finally:
+        dev.close()
+    assert r.returncode == 4, r.stderr
+    assert "KB free" in r.stderr and "nothing was sent" in r.stderr
+
+
+@pytest.mark.parametrize("link", ["adb", "ssh"])
+def test_flash_verifies_switches_and_checks_health(board, env, board_env, connected, link):
+    before = current(board)
+    r = flash(env, board, link)
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    new = report["release"]
+    assert report["ok"] and report["emulated"] and report["previous"] in (before, releases.LEGACY)
+    assert report["health"]["ok"] and report["health"]["lines"] >= 3
+    assert current(board) == new and not (board.root / BASE / "pending").exists()
+    folder = board.root / BASE / "releases" / new
+    for f in report["files"]:  # what the board holds is what was sent
+        assert hashlib.sha256((folder / f["path"]).read_bytes()).hexdigest() == f["sha256"]
+    assert (folder / "model/model.rknn").read_bytes() == MODEL.read_bytes()
+    dev = open_device(parse_device(name(board, link)))
+    try:
+        assert running_release(dev) == new
+        assert health.check(dev.link, 7070, 2, 30).ok
+    finally:
+        dev.close()
+
+
+@pytest.mark.parametrize("link", ["adb", "ssh"])
+def test_a_release_without_its_model_is_rolled_back(board, board_env, connected, link):
+    """The model left out of a release (the program cannot start): the health check fails, the previous
+    release runs again, and the error carries the board log's last lines."""
+    plan = plan_release(MODEL, None, "host")
+    plan.files = [f for f in plan.files if not f.path.endswith(".rknn")]
+    dev = open_device(parse_device(name(board, link)))
+    try:
+        before = current(board)
+        with pytest.raises(DeploymentFailed) as failed:
+            deploy(dev, plan, timeout=8)
+        assert failed.value.report.rolled_back
+        assert "cannot open the model" in str(failed.value)  # from the board's log
+        assert current(board) == before
+        assert failed.value.report.release not in release_names(board)
+        assert running_release(dev) == before
+        assert health.check(dev.link, 7070, 2, 30).ok
+    finally:
+        dev.close()
+
+
+def test_rollback_goes_back_one_and_keep_prunes(board, env, connected):
+    for _ in range(2):
+        r = flash(env, board, "ssh", "--keep", "2")
+        assert r.returncode == 0, r.stderr
+    kept = release_names(board)
+    assert len(kept) == 2 and current(board) == kept[-1]
+    r = host_tools(env, "rollback", "--device", name(board, "adb"), "--json")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["release"] == kept[0] and report["previous"] == kept[1] and current(board) == kept[0]
+    r = host_tools(env, "rollback", "--device", name(board, "ssh"))  # before the first: the hand-made one
+    assert r.returncode == 0, r.stderr
+    assert current(board) == releases.LEGACY
+    r = host_tools(env, "rollback", "--device", name(board, "adb"), "--json")  # nothing older
+    assert r.returncode == 4 and "nothing was changed" in r.stderr, r.stderr
+    assert current(board) == releases.LEGACY
+
+
+def reboot(board, dev_name: str) -> None:
+    booted = board.root / "var/run/booted"
+    dev = open_device(parse_device(dev_name))
+    try:
+        dev.run(["reboot"])
+    finally:
+        dev.close()
+    deadline = time.monotonic() + 60
+    while booted.exists():  # shutdown
+        assert time.monotonic() < deadline, "the board did not go down"
+        time.sleep(0.2)
+    while not booted.exists():  # and boot again
+        assert time.monotonic() < deadline, "the board did not come back"
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize(("point", "link"), [("upload", "adb"), ("verify", "ssh"), ("switch", "adb"),
+                                             ("health", "ssh")])
+def test_host_killed_during_flash_leaves_the_previous_release(board, env, board_env, connected, point, link):
+    before = current(board)
+    assert before is not None
+    proc = subprocess.Popen([sys.executable, "-m", "host_tools", "flash", "--device", name(board, link)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+                            env={**env, PAUSE_ENV: f"{point}:120"})
+    try:
+        deadline = time.monotonic() + 300
+        seen = ""
+        while f"paused at {point}" not in seen:
+            line = proc.stderr.readline()
+            assert line or proc.poll() is None, f"flash ended before {point}: {seen}"
+            seen += line
+            assert time.monotonic() < deadline
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    dev_name = name(board, link)
+    if point in ("upload", "verify"):  # the old release still runs, untouched
+        assert current(board) == before
+        dev = open_device(parse_device(dev_name))
+        try:
+            assert running_release(dev) == before
+        finally:
+            dev.close()
+    else:  # switched, on trial: the next boot goes back
+        assert current(board) != before and (board.root / BASE / "pending").exists()
+    reboot(board, dev_name)
+    assert current(board) == before and not (board.root / BASE / "pending").exists()
+    dev = open_device(parse_device(dev_name))
+    try:
+        assert running_release(dev, 60) == before
+        assert health.check(dev.link, 7070, 2, 60).ok
+    finally:
+        dev.close()
+    if point == "upload":
+        assert any(n.endswith(".partial") for n in release_names(board))
+    r = flash(env, board, link)  # the next flash cleans up and succeeds
+    assert r.returncode == 0, r.stderr
+    assert not any(n.endswith(".partial") for n in release_names(board))
