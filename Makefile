@@ -11,14 +11,15 @@ JOBS   ?= $(shell nproc)
 APT_PACKAGES := cmake ninja-build g++ g++-arm-linux-gnueabihf qemu-user-static chromium clang-format \
 	nlohmann-json3-dev doctest-dev libstb-dev adb busybox-static openssh-client
 LOCK   := constraints.txt
-# `make run` settings: the live page's address and port, and the emulated board.
+# `make run` settings: the live page's address and port, and the emulated board (h7, h7plus, rv1103).
 HTTP_PORT ?= 8765
 BIND      ?= 127.0.0.1
 BOARD     ?= h7
 
 .PHONY: run test setup apt venv lint format stubs cpp-test py-test clean omv-client lock stubs-venv
 
-# The emulated H7 on a pty, flashed over the serial protocol, then watched (live page + terminal lines).
+# The emulated H7 on a pty, flashed over the serial protocol, then watched (live page + terminal lines);
+# BOARD=rv1103: the emulated Luckfox Pico, flashed over adb (a verified release), then watched.
 run: setup
 	$(BIN)/python -m host_tools.demo --http-port $(HTTP_PORT) --bind $(BIND) --board $(BOARD)
 

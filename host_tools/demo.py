@@ -1,4 +1,5 @@
-"""`make run`: the everyday loop on the emulated OpenMV H7, end to end over the serial protocol.
+"""`make run`: the everyday loop on an emulated board: the OpenMV H7 over the serial protocol, or
+(BOARD=rv1103) the Luckfox Pico over adb.
 
 1. start the emulated H7 on a pty (`host_tools sim openmv --pty`, its own process group so that Ctrl-C
    reaches only us and watch; its filesystem and log are kept in the user state folder, host_tools/demo);
@@ -8,6 +9,12 @@
 
 Run as `python -m host_tools.demo [--duration S] [--bind ADDRESS] [--http-port N]` (`make run HTTP_PORT=N
 BIND=ADDRESS BOARD=h7plus` passes them on).
+
+With `--board rv1103` (`make run BOARD=rv1103`) the same loop runs on the emulated Luckfox Pico:
+`host_tools sim rv1103 --serve --bare` (a board with nothing installed; its device root is kept in the user
+state folder, host_tools/demo/rv1103_root, like a board keeps its flash), `host_tools flash --device
+adb:HOST:PORT` (the board program, the bird model and the config as a release, verified and health-checked),
+then `host_tools watch --device adb:HOST:PORT`.
 """
 
 from __future__ import annotations
@@ -61,12 +68,14 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m host_tools.demo", description=__doc__.split("\n\n")[0])
     p.add_argument("--frames", type=Path, default=MASKS_SAMPLE_FRAMES)
     p.add_argument("--fs", type=Path, default=SIM_DIR / "openmv_fs", help="the emulated camera's filesystem")
-    p.add_argument("--board", default="h7", choices=sorted(BOARDS))
+    p.add_argument("--board", default="h7", choices=[*sorted(BOARDS), "rv1103"])
     p.add_argument("--bind", default="127.0.0.1", help="address to serve the live page on")
     p.add_argument("--http-port", default="8765", help="TCP port of the live page (0: any free one)")
     p.add_argument("--duration", type=float, help="stop after this many seconds (default: at Ctrl-C)")
     args = p.parse_args(argv)
     SIM_DIR.mkdir(parents=True, exist_ok=True)
+    if args.board == "rv1103":
+        return _rv1103(args)
     log = open(SIM_DIR / "openmv_pty.log", "w")  # noqa: SIM115 - lives as long as the emulator
     sim_args = ["--pty", "--frames", str(args.frames), "--fs", str(args.fs), "--board", args.board]
     sim = subprocess.Popen(_cli("sim", "openmv", *sim_args), stdout=subprocess.PIPE, stderr=log,
@@ -90,6 +99,48 @@ def main(argv: list[str] | None = None) -> int:
             return watch.wait(30)
         except KeyboardInterrupt:  # Ctrl-C reached watch too: let it finish cleanly
             return watch.wait(30)
+    finally:
+        _stop(sim)
+        log.close()
+
+
+def _watch(args: argparse.Namespace, target: list[str], title: str) -> int:
+    watch = subprocess.Popen(_cli("watch", *target, "--bind", args.bind, "--http-port", args.http_port,
+                                  "--title", title))
+    try:
+        return watch.wait(args.duration)
+    except subprocess.TimeoutExpired:
+        watch.send_signal(signal.SIGINT)  # as a user's Ctrl-C
+        return watch.wait(30)
+    except KeyboardInterrupt:  # Ctrl-C reached watch too: let it finish cleanly
+        return watch.wait(30)
+
+
+def _rv1103(args: argparse.Namespace) -> int:
+    import json
+
+    from host_tools.paths import RV1103_SAMPLE_FRAMES
+
+    frames = RV1103_SAMPLE_FRAMES if args.frames == MASKS_SAMPLE_FRAMES else args.frames
+    log_path = SIM_DIR / "rv1103_board.log"
+    log = open(log_path, "w")  # noqa: SIM115 - lives as long as the emulator
+    sim = subprocess.Popen(_cli("sim", "rv1103", "--serve", "--bare", "--frames", str(frames), "--root",
+                                str(SIM_DIR / "rv1103_root")), stdout=subprocess.PIPE, stderr=log,
+                           start_new_session=True)
+    try:
+        try:
+            info = json.loads(_read_port(sim, 600))  # the first start builds the board program
+        except (SystemExit, ValueError):
+            raise SystemExit(f"demo: the emulated Luckfox did not start (see {log_path})") from None
+        device = f"adb:{info['adb']}"
+        print(f"demo: EMULATED Luckfox Pico (RV1103) up: adb {info['adb']}, ssh {info['ssh']} (board log: "
+              f"{log_path}; device root {info['root']})", flush=True)
+        rc = subprocess.call(_cli("flash", "--device", device))
+        if rc != 0:
+            return rc
+        title = (f"EMULATED Luckfox Pico (RV1103) via adb {info['adb']} (NPU: ONNX Runtime on this host; "
+                 "timings are this host's, not a board's)")
+        return _watch(args, ["--device", device], title)
     finally:
         _stop(sim)
         log.close()

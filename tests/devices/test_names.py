@@ -58,8 +58,15 @@ def test_every_command_takes_device_names(command, capsys):
     assert "adb[:SERIAL]" in capsys.readouterr().err
 
 
-def test_flash_refuses_an_rv1103_name_before_anything(capsys):
-    assert main(["flash", "--device", "ssh:127.0.0.1:1"]) == 2  # refused before connecting (port 1: nothing)
+def test_flash_takes_rv1103_names(capsys):
+    from host_tools.paths import MASKS_MODEL
+
+    # a .tflite is no model for the RV1103: refused (exit 4) before connecting (port 1: nothing listens)
+    assert main(["flash", "--device", "ssh:127.0.0.1:1", "--model", str(MASKS_MODEL)]) == 4
+    assert "not an RKNN model" in capsys.readouterr().err
+    assert main(["flash", "--device", "ssh:127.0.0.1:1"]) == 3  # the name is taken; no board answers
+    assert "127.0.0.1" in capsys.readouterr().err
+    assert main(["rollback", "--device", "sim:openmv"]) == 2  # rollback is for RV1103 boards
     assert "RV1103" in capsys.readouterr().err
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import signal
 import struct
 import subprocess
@@ -253,3 +254,30 @@ def test_host_killed_during_flash_leaves_the_previous_release(board, env, board_
     r = flash(env, board, link)  # the next flash cleans up and succeeds
     assert r.returncode == 0, r.stderr
     assert not any(n.endswith(".partial") for n in release_names(board))
+
+
+def test_make_run_rv1103_starts_flashes_and_watches(env):
+    """What `make run BOARD=rv1103` runs: an emulated Luckfox with nothing installed, flashed over adb, then
+    watched; the board is stopped at the end."""
+    from host_tools.sim.rv1103.machine import namespaces_unavailable, pick_mode
+
+    why = namespaces_unavailable(pick_mode("auto"))
+    if why:
+        pytest.skip(f"the emulated board cannot run on this machine: {why}")
+    import tempfile
+
+    # a short state folder: the board's unix sockets live under it (108 bytes at most for their paths)
+    state = Path(tempfile.mkdtemp(prefix="state-", dir="/tmp"))
+    try:
+        r = subprocess.run([sys.executable, "-m", "host_tools.demo", "--board", "rv1103", "--duration", "10",
+                            "--http-port", "0"], capture_output=True, text=True, timeout=600, cwd=REPO,
+                           env={**env, "XDG_STATE_HOME": str(state)})
+        root = state / "host_tools" / "demo" / "rv1103_root"
+        made_release = (root / BASE / "current").is_symlink()  # a release on the board's own disk
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert "EMULATED Luckfox Pico" in r.stdout and "flashed adb:127.0.0.1:" in r.stdout
+    frames = [ln for ln in r.stdout.splitlines() if ln.startswith("frame")]
+    assert len(frames) >= 3, r.stdout[-2000:]
+    assert made_release
