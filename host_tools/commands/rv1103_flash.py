@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import hashlib
 import json
 import sys
 from pathlib import Path
 
 from host_tools.devices.names import DeviceName
-from host_tools.errors import UsageError
+from host_tools.errors import DeviceError, UsageError
 from host_tools.paths import REPO_ROOT
 
 BOARD_BUILD = REPO_ROOT / "build" / "rv1103" / "deploy"  # what rv1103_app/build_board.sh makes
@@ -46,6 +48,27 @@ def _program_source(args: argparse.Namespace, device) -> tuple[str | None, Path 
                      "without the RKNN engine")
 
 
+@contextlib.contextmanager
+def board_lock(device):
+    """One flash or rollback per board from this machine at a time: a second one is refused at once (two
+    would race for `current`). A lock file per board in the user state folder, released when the process
+    ends, however it ends."""
+    import fcntl
+
+    from host_tools.paths import state_dir
+
+    folder = state_dir("deploy-locks")
+    folder.mkdir(parents=True, exist_ok=True)
+    key = hashlib.sha256(device.link.description.encode()).hexdigest()[:16]
+    with open(folder / f"{key}.lock", "w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DeviceError(f"another flash or rollback to {device.link.description} is running on this "
+                              "machine; wait for it to finish") from None
+        yield
+
+
 def _step_printer():
     from host_tools import console
 
@@ -71,17 +94,13 @@ def flash_linux(args: argparse.Namespace, name: DeviceName) -> int:
         plan = plan_release(model, args.config, arch, build)
         bar = ProgressBar(plan.total_bytes, enabled=not console.quiet())
         try:
-            report = deploy(device, plan, keep=args.keep, lines=args.health_lines,
-                            timeout=args.health_timeout, bar=bar, step=_step_printer())
+            with board_lock(device):
+                report = deploy(device, plan, keep=args.keep, lines=args.health_lines,
+                                timeout=args.health_timeout, bar=bar, step=_step_printer())
         except DeploymentFailed as exc:
+            return _failed(args, exc)
+        finally:
             bar.close()
-            if args.json:
-                print(json.dumps({"ok": False, "error": {"message": str(exc), "exit_code": exc.exit_code},
-                                  **json.loads(exc.report.to_json())}))
-                print(f"host_tools: error: {exc}", file=sys.stderr)
-                return exc.exit_code
-            raise
-        bar.close()
     finally:
         device.close()
     for note in report.cleaned:
@@ -101,6 +120,16 @@ def flash_linux(args: argparse.Namespace, name: DeviceName) -> int:
     return 0
 
 
+def _failed(args: argparse.Namespace, exc) -> int:
+    """An unhealthy release, put back: with --json the report too, as one object; the message on stderr."""
+    if not args.json:
+        raise exc
+    error = {"message": str(exc), "exit_code": exc.exit_code, "type": type(exc).__name__}
+    print(json.dumps({"ok": False, "error": error, **json.loads(exc.report.to_json())}))
+    print(f"host_tools: error: {exc}", file=sys.stderr)
+    return exc.exit_code
+
+
 def rollback_linux(args: argparse.Namespace, name: DeviceName) -> int:
     from host_tools.deploy.flash import DeploymentFailed, rollback
     from host_tools.devices.connect import open_device
@@ -108,14 +137,10 @@ def rollback_linux(args: argparse.Namespace, name: DeviceName) -> int:
     device = open_device(name)
     try:
         try:
-            report = rollback(device, args.health_lines, args.health_timeout, step=_step_printer())
+            with board_lock(device):
+                report = rollback(device, args.health_lines, args.health_timeout, step=_step_printer())
         except DeploymentFailed as exc:
-            if args.json:
-                print(json.dumps({"ok": False, "error": {"message": str(exc), "exit_code": exc.exit_code},
-                                  **json.loads(exc.report.to_json())}))
-                print(f"host_tools: error: {exc}", file=sys.stderr)
-                return exc.exit_code
-            raise
+            return _failed(args, exc)
     finally:
         device.close()
     if args.json:

@@ -155,6 +155,16 @@ def deploy(device: LinuxDevice, plan: ReleasePlan, keep: int = 3, lines: int = 3
         cleaned.append(f"unconfirmed release {state.pending} (switched back to {state.previous})")
         state = board.read_state(device.fs)
     _check_space(device, plan)
+    try:
+        return _install(device, plan, state, cleaned, keep, lines, timeout, bar, step, start)
+    except KeyboardInterrupt:  # Ctrl-C before the switch (_activate handles it after): nothing was switched
+        raise Interrupted(f"interrupted before the switch: the board runs its previous release "
+                          f"({state.current or 'none'}); the next flash removes the partial upload") from None
+
+
+def _install(device: LinuxDevice, plan: ReleasePlan, state: board.BoardReleases, cleaned: list[str],
+             keep: int, lines: int, timeout: float, bar: ProgressBar | None, step: Step,
+             start: float) -> DeployReport:
     new = release_id(plan)
     folder = f"{board.RELEASES}/{new}"
     partial = folder + ".partial"

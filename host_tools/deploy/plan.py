@@ -26,6 +26,7 @@ CONFIG = "config.json"
 INIT_SCRIPT_NAME = "S99classifier"
 INIT_SCRIPT = BUNDLE_ROOT / "rv1103_app" / "deploy" / INIT_SCRIPT_NAME
 ARCHES = ("host", "armv7")
+MAX_MODEL_BYTES = 64 << 20  # the RV1103's memory (an RV1106 has 128-256 MB; its models are as small)
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,10 @@ def plan_release(model: Path, config: Path | None = None, arch: str | None = "ho
                  build: Path | None = None) -> ReleasePlan:
     """Check everything on the host and list the release's files; raises before anything is sent."""
     info = check_board_model(model)
+    if model.stat().st_size > MAX_MODEL_BYTES:  # checked before the file is read
+        raise RefusedError(f"model {model} is {model.stat().st_size >> 20} MiB: more than the RV1103's "
+                           f"whole {MAX_MODEL_BYTES >> 20} MiB of memory, which the NPU loads it into; "
+                           "nothing was sent")
     config = config if config is not None else RV1103_CONFIG
     config_data, parsed, model_rel = check_config(config, info, model)
     files = program_files(arch, build)

@@ -40,7 +40,9 @@ def host_tools(env, *args: str, timeout: float = 300) -> subprocess.CompletedPro
 
 def current(board) -> str | None:
     link = board.root / BASE / "current"
-    return Path(link.readlink()).name or str(link.readlink()) if link.is_symlink() else None
+    if link.is_symlink():
+        return Path(link.readlink()).name or str(link.readlink())
+    return releases.LEGACY if (board.root / BASE / "bin/rv1103_app").exists() else None
 
 
 def release_names(board) -> list[str]:
@@ -173,6 +175,34 @@ def test_a_release_without_its_model_is_rolled_back(board, board_env, connected,
         assert health.check(dev.link, 7070, 2, 30).ok
     finally:
         dev.close()
+
+
+def test_a_model_the_npu_cannot_load_is_rolled_back_by_the_command(board, env, connected, tmp_path):
+    """A damaged model whose header is intact passes the host checks; the board cannot run it: exit 1, the
+    JSON report says it was rolled back and carries the board log, the previous release runs."""
+    data = bytearray(MODEL.read_bytes())
+    data[100_000:100_064] = bytes(64)  # inside the compiled model, not the header or the metadata
+    broken = tmp_path / "damaged.rknn"
+    broken.write_bytes(bytes(data))
+    before = current(board)
+    r = flash(env, board, "ssh", "--model", str(broken), "--health-timeout", "8")
+    assert r.returncode == 1, r.stderr
+    report = json.loads(r.stdout)
+    assert not report["ok"] and report["rolled_back"] and report["previous"] == before
+    assert report["log_tail"] and "did not become healthy" in report["error"]["message"]
+    assert current(board) == before and report["release"] not in release_names(board)
+
+
+def test_a_second_flash_to_the_same_board_is_refused_while_one_runs(board, env, board_env, connected):
+    from host_tools.commands.rv1103_flash import board_lock
+
+    dev = open_device(parse_device(name(board, "adb")))
+    try:
+        with board_lock(dev):
+            r = flash(env, board, "adb")
+    finally:
+        dev.close()
+    assert r.returncode == 3 and "another flash or rollback" in r.stderr, r.stderr
 
 
 def test_rollback_goes_back_one_and_keep_prunes(board, env, connected):
