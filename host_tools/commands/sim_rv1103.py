@@ -75,6 +75,10 @@ def register(subparsers) -> None:
                             "userns (the same in a user namespace), auto (root when run as root)")
     board.add_argument("--bare", action="store_true",
                        help="a board without the classifier installed (to flash it)")
+    board.add_argument("--preview", type=float, default=1.0, metavar="S",
+                       help="seconds between the JPEG previews the board program adds to its result lines "
+                       "for the live page (default 1; 0: none, as on a real board, where they are off unless "
+                       "/etc/default/classifier asks for them)")
     p.set_defaults(func=run)
 
 
@@ -115,10 +119,13 @@ def _serve(args: argparse.Namespace) -> int:
         _args.check_tcp_port(option, getattr(args, option[2:].replace("-", "_")))
     if args.w_stride_pad:
         raise UsageError("--w-stride-pad is for the one-shot form, not --serve")
+    if not 0 <= args.preview <= 3600:
+        raise UsageError(f"--preview must be in 0..3600 seconds, got {args.preview}")
     if args.model is not None and args.model.suffix.lower() != ".rknn":
         raise UsageError(f"--model {args.model}: the board takes a .rknn (its ONNX twin is found through the "
                          "model card)")
     return serve(ServeOptions(
         root=args.root, frames=args.frames, model=args.model, models_dir=args.models_dir or MODELS_DIR,
         config=args.config, engine=args.engine, calib=args.calib, arch=args.arch, bind=args.bind,
-        adb_port=args.adb_port, ssh_port=args.ssh_port, confine=args.confine, bare=args.bare))
+        adb_port=args.adb_port, ssh_port=args.ssh_port, confine=args.confine, bare=args.bare,
+        preview=args.preview))

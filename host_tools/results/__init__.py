@@ -9,6 +9,7 @@ from host_tools.results.schema import (
     Decision,
     Event,
     Hysteresis,
+    Preview,
     Result,
     SchemaError,
     Smoothing,
@@ -19,7 +20,7 @@ from host_tools.results.schema import (
 )
 
 __all__ = [
-    "SCHEMA_VERSION", "ConfigChange", "Crop", "Decision", "Event", "Hysteresis", "Result", "SchemaError",
-    "Smoothing", "Timings", "Vote", "explain", "format_event", "format_result", "is_fragment", "parse_line",
-    "parse_result", "report_other_line",
+    "SCHEMA_VERSION", "ConfigChange", "Crop", "Decision", "Event", "Hysteresis", "Preview", "Result",
+    "SchemaError", "Smoothing", "Timings", "Vote", "explain", "format_event", "format_result", "is_fragment",
+    "parse_line", "parse_result", "report_other_line",
 ]

@@ -93,6 +93,23 @@ class Crop:
 
 
 @dataclass(frozen=True)
+class Preview:
+    """RV1103: a small JPEG of THIS frame (the board program adds one at a low rate when started with
+    --preview), for the live page; frame_width/frame_height are the camera frame's, in which the crops are
+    given. `ms`: what scaling and encoding it took on the board's CPU."""
+
+    jpeg: bytes = field(repr=False)
+    width: int
+    height: int
+    frame_width: int
+    frame_height: int
+    ms: float
+
+
+MAX_PREVIEW_BASE64 = 1 << 20  # a 160-pixel preview is ~5 KB; anything near this is not one
+
+
+@dataclass(frozen=True)
 class Result:
     """One classified frame, from either board."""
 
@@ -108,6 +125,7 @@ class Result:
     smoothing: Smoothing | None = None  # OpenMV
     vote: Vote | None = None  # RV1103
     crops: tuple[Crop, ...] = ()  # RV1103
+    preview: Preview | None = field(default=None, repr=False)  # RV1103, at a low rate
     line: str = field(default="", compare=False)  # the JSON line exactly as the board printed it
 
     @property
@@ -261,7 +279,29 @@ def _result(obj: dict, text: str) -> Result:
                            _int(c["h"], "crops.h"), _label(c["vote"], "crops.vote"),
                            _scores(c["scores"], "crops.scores")) for c in obj["crops"])
         r = _replace(r, crops=crops)
+    if "preview" in obj:
+        r = _replace(r, preview=_preview(obj["preview"]))
     return r
+
+
+def _preview(p: Any) -> Preview:
+    import base64
+    import binascii
+
+    if not isinstance(p, dict):
+        raise TypeError(f"preview: expected an object, got {type(p).__name__}")
+    data = p["jpeg"]
+    if not isinstance(data, str) or len(data) > MAX_PREVIEW_BASE64:
+        raise TypeError("preview.jpeg: expected base64 text of a small JPEG")
+    try:
+        jpeg = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("preview.jpeg: not valid base64") from None
+    if not jpeg.startswith(b"\xff\xd8"):
+        raise ValueError("preview.jpeg: not a JPEG image")
+    return Preview(jpeg, _int(p["w"], "preview.w"), _int(p["h"], "preview.h"),
+                   _int(p["frame_w"], "preview.frame_w"), _int(p["frame_h"], "preview.frame_h"),
+                   _num(p["ms"], "preview.ms"))
 
 
 def _replace(r: Result, **kw: Any) -> Result:

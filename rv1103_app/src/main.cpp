@@ -13,6 +13,7 @@
 #include "engine_factory.hpp"
 #include "frame_source.hpp"
 #include "options.hpp"
+#include "preview.hpp"
 #include "signals.hpp"
 #include "tcp_broadcast.hpp"
 
@@ -66,6 +67,11 @@ int run(const rv1103::Options& opts) {
     int port = wanted_port(opts, pipeline.config());
     std::unique_ptr<rv1103::TcpBroadcast> tcp = open_tcp(opts, port);
 
+    rv1103::PreviewEncoder preview(opts.preview, opts.preview_width);
+    if (preview.enabled())
+        log("JPEG previews in the result lines, every " + std::to_string(opts.preview) + " s, " +
+            std::to_string(opts.preview_width) + " px wide");
+
     bool stdout_on = !opts.no_stdout;
     std::uint64_t index = 0;
     long long emitted = 0;
@@ -112,6 +118,13 @@ int run(const rv1103::Options& opts) {
         } catch (const std::invalid_argument& e) {  // FrameTooSmall, odd NV12 size...: skip this frame
             log("frame " + std::to_string(this_index) + " (" + frame.name + ") skipped: " + e.what());
             continue;
+        }
+        if (preview.due(t0)) {
+            try {  // the preview of this very frame, in its own line
+                line = rv1103::with_member(line, "preview", preview.encode(frame.view, t0));
+            } catch (const std::exception& e) {
+                log(std::string("preview skipped: ") + e.what());
+            }
         }
         if (stdout_on) {
             line += '\n';

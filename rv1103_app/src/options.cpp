@@ -36,7 +36,7 @@ std::string usage(bool have_rknn) {
         std::string(have_rknn ? "rknn|pipe" : "pipe") +
         "] [--model model.rknn] [--engine-cmd CMD | --engine-socket PATH]\n"
         "                  [--pipe-w-stride-pad N] [--count N] [--fps F] [--port N|auto|0] [--bind ADDR]\n"
-        "                  [--max-clients N] [--width W --height H]\n"
+        "                  [--max-clients N] [--width W --height H] [--preview S [--preview-width W]]\n"
         "                  [--loop] [--no-stdout]\n"
         "One JSON line per frame on stdout and to every TCP client. SIGHUP or a changed config file reloads\n"
         "the config (a bad file is rejected, the last good one stays); SIGTERM/SIGINT stop cleanly.\n";
@@ -85,6 +85,10 @@ Options parse_options(int argc, char** argv) {
             o.width = static_cast<int>(to_int(a, value(), 16, 4096));
         } else if (a == "--height") {
             o.height = static_cast<int>(to_int(a, value(), 16, 4096));
+        } else if (a == "--preview") {
+            o.preview = to_double(a, value(), 0.0, 3600.0);
+        } else if (a == "--preview-width") {
+            o.preview_width = static_cast<int>(to_int(a, value(), 16, 1280));
         } else if (a == "--loop") {
             o.loop = true;
         } else if (a == "--no-stdout") {

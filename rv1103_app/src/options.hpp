@@ -27,8 +27,10 @@ struct Options {
     int max_clients = 4;                  // TCP clients at a time (each may hold 256 KiB of unsent lines)
     int width = 640;                      // V4L2 capture size
     int height = 480;
-    bool loop = false;       // replay a folder / video forever
-    bool no_stdout = false;  // JSON lines only on TCP (the init script uses this)
+    double preview = 0.0;     // seconds between JPEG previews in the result lines; 0: none (preview.hpp)
+    int preview_width = 160;  // pixels
+    bool loop = false;        // replay a folder / video forever
+    bool no_stdout = false;   // JSON lines only on TCP (the init script uses this)
     bool help = false;
 };
 

@@ -189,14 +189,16 @@ def install_app(root: Path, program: Path, config: Path, model: Path | None, ini
         p.chmod(0o755)
 
 
-def write_board_env(root: Path, launcher: str = "") -> None:
-    """/etc/default/classifier: where the emulated board differs from a real one (camera, NPU, CPU)."""
+def write_board_env(root: Path, launcher: str = "", preview: float = 0.0) -> None:
+    """/etc/default/classifier: where the emulated board differs from a real one (camera, NPU, CPU), and
+    the live page's JPEG previews (off on a board unless its owner adds --preview here too)."""
+    previews = f" --preview {preview:g}" if preview > 0 else ""
     lines = [
         "# Written by the emulated board (host_tools sim rv1103 --serve) at every start; a real Luckfox",
         "# has no such file. The classifier's init script reads it: the emulated camera is a FIFO fed from",
-        "# a frame folder, the emulated NPU a tensor service on a unix socket.",
+        "# a frame folder, the emulated NPU a tensor service on a unix socket; previews for the live page.",
         f"CLASSIFIER_FRAMES={CAMERA}",
-        f'CLASSIFIER_ARGS="--engine-socket {NPU_SOCKET}"',
+        f'CLASSIFIER_ARGS="--engine-socket {NPU_SOCKET}{previews}"',
     ]
     if launcher:
         lines.append(f'CLASSIFIER_LAUNCHER="{launcher}"  # the ARMv7 program runs under qemu-user')

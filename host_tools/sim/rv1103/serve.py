@@ -65,6 +65,7 @@ class ServeOptions:
     ssh_port: int = 0
     confine: str = "auto"
     bare: bool = False  # no board program installed (a fresh board for flash)
+    preview: float = 1.0  # seconds between the board program's JPEG previews (0: none)
 
 
 def board_model(model: Path | None, models_dir: Path) -> tuple[Path, ModelTwin]:
@@ -130,7 +131,7 @@ def serve(opts: ServeOptions) -> int:
         app_dir = root / rootfs.APP_DIR.lstrip("/")
         if program is not None and not (app_dir / "bin" / "rv1103_app").exists():
             rootfs.install_app(root, program, opts.config, model, INIT_SCRIPT)
-        rootfs.write_board_env(root, rootfs.install_qemu(root) if opts.arch == "armv7" else "")
+        rootfs.write_board_env(root, rootfs.install_qemu(root) if opts.arch == "armv7" else "", opts.preview)
         host_key, client_key = board_keys(root, host_dir)
         camera = Camera(frames, root / rootfs.CAMERA.lstrip("/")).start()
         cleanup.append(camera.stop)
