@@ -116,7 +116,7 @@ class Handler(BaseHTTPRequestHandler):
             elif path == "/api/state":
                 self._send(HTTPStatus.OK, json.dumps(self.state.snapshot()).encode(), "application/json")
             elif path == "/frame.jpg":
-                _seq, jpeg = self.state.frame()
+                _seq, jpeg = self.state.frame(_seq_param(self.path))
                 if jpeg is None:
                     self._send(HTTPStatus.NOT_FOUND, b"no frame yet", "text/plain")
                 else:
@@ -127,6 +127,14 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # the browser went away (or stalled) mid-answer
 
     do_HEAD = do_GET
+
+
+def _seq_param(path: str) -> int | None:
+    """The image number asked for (/frame.jpg?seq=N), None for the newest."""
+    from urllib.parse import parse_qs, urlsplit
+
+    value = parse_qs(urlsplit(path).query).get("seq", [""])[0]
+    return int(value) if value.isdigit() and len(value) < 12 else None
 
 
 class _Server(ThreadingHTTPServer):

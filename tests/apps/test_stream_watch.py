@@ -134,18 +134,33 @@ def test_watch_page_shows_frame_and_label_in_chromium(flashed, h, tmp_path: Path
     assert re.search(rb"frame +\d+ ", out)  # terminal lines too
 
 
-def test_watch_exits_clearly_when_the_port_disappears(flashed, h) -> None:
+def test_watch_keeps_the_page_and_reconnects_when_the_port_disappears(flashed, h) -> None:
+    """The camera goes away: watch does not exit; the page says the link was lost and when the next attempt
+    is, the attempts back off; Ctrl-C still ends it cleanly."""
     proc, url = start_watch(h, flashed.port)
     try:
         time.sleep(1.0)
         flashed.proc.kill()
-        _out, err = proc.communicate(timeout=60)
+        deadline = time.monotonic() + 60
+        while "reconnecting" not in (status := json.loads(get(url + "api/state"))["status"]):
+            assert time.monotonic() < deadline and proc.poll() is None, status
+            time.sleep(0.2)
+        assert "board link lost" in status
+        time.sleep(4.0)  # attempts at +0.5, +1, +2 s: still running, still serving the page
+        assert proc.poll() is None
+        later = json.loads(get(url + "api/state"))["status"]
+        assert int(re.search(r"attempt (\d+)", later).group(1)) >= 2, later
     finally:
-        if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            _out, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
             proc.kill()
-    assert proc.returncode == 3, err.decode()[-2000:]
+            raise
+    assert proc.returncode == 0, err.decode()[-2000:]
     text = err.decode()
-    assert "host_tools: error:" in text and "Traceback" not in text
+    assert "reconnecting in 0.5 s (attempt 1)" in text and "reconnecting in 1 s (attempt 2)" in text
+    assert "Traceback" not in text
 
 
 def test_stream_says_so_when_no_app_runs(camera, h) -> None:
