@@ -112,6 +112,9 @@ def check_config(path: Path, info: RknnInfo, model: Path):
         except camrt.ConfigError as exc:
             raise RefusedError(f"config {path} does not match model {model.name}: {exc}; nothing was "
                                "sent") from None
+    if config.output_port == 0:
+        raise RefusedError(f"config {path}: \"output_port\": 0 turns off the TCP output that the health "
+                           "check (and stream, watch) read; nothing was sent")
     rel = posixpath.normpath(config.model)
     if posixpath.isabs(config.model) or rel.startswith("../") or rel in ("..", ".", CONFIG, PROGRAM):
         raise RefusedError(f"config {path}: \"model\": {config.model!r} must be a file inside the release "

@@ -327,6 +327,8 @@ def test_nv12_video_goes_through_the_yuv_path(app_bin, scene, tmp_path, helpers)
         (["--count", "0"], "--count = 0 is out of range"),
         (["--engine", "rknn"], "no RKNN engine"),
         (["--engine", "pipe"], "--engine pipe needs --engine-cmd"),
+        (["--preview", "-1"], "--preview = -1 is out of range"),
+        (["--preview-width", "8"], "--preview-width = 8 is out of range"),
     ],
 )
 def test_usage_errors_exit_2(app_bin, scene, args, message):
