@@ -122,6 +122,15 @@ def test_watch_page_shows_frame_and_label_in_chromium(flashed, h, tmp_path: Path
         assert dom.found["bars"][0]["data-names"].split(",") == h.labels()  # one bar per class
         assert int(dom.found["latency"][0]["data-points"]) >= 1
         assert float(dom.found["fps"][1]) > 0
+        page = chrome.stdout
+        # the image carries the number of the result it is shown with (read after that result: OpenMV)
+        assert int(dom.found["frame-info"][0]["data-frame"]) > 0
+        assert "read from the camera after the result of frame" in dom.found["frame-info"][1]
+        # the smoothing threshold marked on every class bar; latency axis ticks and p50/p95; EMULATED
+        assert page.count('data-threshold="') >= len(h.labels())
+        assert int(dom.found["axes"][0]["data-yticks"]) >= 2
+        assert re.search(r"total p50 [0-9.]+ ms, p95 [0-9.]+ ms", page)
+        assert "hidden" not in dom.found["badge"][0] and dom.found["badge"][1] == "EMULATED"
     finally:
         proc.send_signal(signal.SIGINT)
         try:
