@@ -1,4 +1,4 @@
-"""The README's reliability table names a test for every probe: each named test must exist and be collected."""
+"""The README's reliability table names a test for every probe: each named test must exist."""
 
 from __future__ import annotations
 
