@@ -50,7 +50,7 @@ def load_config(current, labels, sig):
             print("config: no %s, using defaults" % CONFIG)
         else:
             print("config: %s removed, using defaults" % CONFIG)
-        return config.defaults()
+        return config.defaults(labels)
     cfg = None
     if sig[0] > config.MAX_BYTES:  # checked before reading: the file could be most of the filesystem
         errors = ["%d bytes is too big for a config (the limit is %d)" % (sig[0], config.MAX_BYTES)]
@@ -60,7 +60,7 @@ def load_config(current, labels, sig):
                 data = f.read(config.MAX_BYTES + 1)
         except OSError as exc:
             print("config: %s: cannot read (%s), keeping the %s" % (CONFIG, exc, fallback))
-            return current or config.defaults()
+            return current or config.defaults(labels)
         errors = None
     if errors is None:
         cfg, errors = config.parse(data, labels, cam.available_framesizes(config.FRAMESIZES))
@@ -68,7 +68,7 @@ def load_config(current, labels, sig):
         for e in errors:
             print("config: %s: %s" % (CONFIG, e))
         print("config: %s rejected, running on the %s" % (CONFIG, fallback))
-        return current or config.defaults()
+        return current or config.defaults(labels)
     print("config: %s loaded" % CONFIG)
     return cfg
 

@@ -94,7 +94,12 @@ def test_bad_config_while_running_keeps_last_good(tmp_path, masks_model, mask_fr
 def test_shipped_config_is_valid_and_spells_out_the_defaults(config_mod):
     cfg, errors = config_mod.parse((OPENMV_APP_DIR / "config.json").read_text(), LABELS)
     assert errors == []
-    assert cfg == config_mod.defaults()
+    assert cfg == config_mod.defaults(LABELS)
+    # no label is named by the app or its shipped config: LED colours follow the model's label order
+    for label in LABELS:
+        assert f'"{label}"' not in (OPENMV_APP_DIR / "config.json").read_text()
+        assert f'"{label}"' not in (OPENMV_APP_DIR / "config.py").read_text()
+    assert config_mod.defaults(["cat", "dog"])["leds"] == {"cat": "green", "dog": "red", "unknown": "off"}
 
 
 @pytest.mark.parametrize("data,expected", [
