@@ -81,6 +81,11 @@ def run_once(exe: Path, scene, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(argv, capture_output=True, text=True, timeout=120)
 
 
+def results(lines: list[str]) -> list[dict]:
+    """The result lines among the program's JSON lines (config reload events left out)."""
+    return [r for r in map(json.loads, lines) if "event" not in r]
+
+
 def strip_ms(rec: dict) -> dict:
     """A result without its timings (ms and fps), the only fields that differ between runs."""
     return {k: v for k, v in rec.items() if k not in ("ms", "fps")}
@@ -179,16 +184,20 @@ def test_config_reload_good_then_bad_keeps_the_last_good(app_bin, scene, helpers
         cfg.write_text(json.dumps({"labels": ["red", "blue"], "n_crops": 1, "output_port": 0}))
         app.wait_for(lambda: any("config reloaded" in ln for ln in app.err), "the reload")
         mark = len(app.out)
-        app.wait_for(lambda: len(app.out) >= mark + 6, "frames after the reload")
-        after_good = [json.loads(ln) for ln in app.out[mark:mark + 6]]
+        app.wait_for(lambda: len(results(app.out[mark:])) >= 6, "frames after the reload")
+        after_good = results(app.out[mark:])[:6]
         assert all(len(r["crops"]) == 1 for r in after_good)  # n_crops 1 is in force for wide frames too
         cfg.write_text('{"labels": ["red", "blue"], "n_crops": 1, "tresholds": {}}')
         app.wait_for(lambda: any("rejected" in ln for ln in app.err), "the rejection")
         rejection = next(ln for ln in app.err if "rejected" in ln)
         assert "tresholds" in rejection  # the reason names the bad key
         mark = len(app.out)
-        app.wait_for(lambda: len(app.out) >= mark + 6, "frames after the rejection")
-        assert all(len(json.loads(ln)["crops"]) == 1 for ln in app.out[mark:mark + 6])
+        app.wait_for(lambda: len(results(app.out[mark:])) >= 6, "frames after the rejection")
+        assert all(len(r["crops"]) == 1 for r in results(app.out[mark:])[:6])
+        # both reloads were told on stdout too, as events: what changed, and why the bad file was refused
+        events = [json.loads(ln) for ln in app.out if '"event"' in ln]
+        assert events[0]["accepted"] and events[0]["changes"]["n_crops"] == [3, 1]
+        assert not events[1]["accepted"] and "tresholds" in events[1]["message"]
         # SIGHUP forces a reload even without a file change: the bad file is rejected again.
         n_rejected = sum("rejected" in ln for ln in app.err)
         app.proc.send_signal(signal.SIGHUP)
