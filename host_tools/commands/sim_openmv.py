@@ -15,15 +15,15 @@ from host_tools.errors import HostToolsError, UsageError
 from host_tools.paths import MASKS_MODEL, OPENMV_APP_DIR
 
 HELP = """\
-Installs openmv_app/*.py, the model (as model.tflite) with its labels (the model's sibling .txt, as
-model.txt) and the config (as config.json: --config, else openmv_app/config.json, the same default as
-`host_tools flash`) into the emulated camera's flash filesystem, then boots main.py. The camera replays
---frames (a folder of images sorted by name, or a video file) at --fps, one frame per snapshot, and the model
-runs in TFLite Micro under the board's memory budget. Everything but the app's source and TFLite Micro is
-emulated; timings are this host's, not a board's. The filesystem is a fresh temporary folder for each run
-unless --fs names one (kept between runs; one running emulator at a time may use it).
-With --pty nothing is installed: the camera serves Protocol V2 on a pseudo-terminal (use `host_tools flash`).
-A run that classifies no frame exits 1 and says why.
+Installs openmv_app/*.py, the model (as model.tflite) with its labels (from the model card beside it, or a
+labels file <model>.txt; as model.txt) and the config (as config.json: --config, else openmv_app/config.json,
+the same default as `host_tools flash`) into the emulated camera's flash filesystem, then boots main.py. The
+camera replays --frames (a folder of images sorted by name, or a video file) at --fps, one frame per snapshot,
+and the model runs in TFLite Micro under the board's memory budget. Everything but the app's source and TFLite
+Micro is emulated; timings are this host's, not a board's. The filesystem is a fresh temporary folder for each
+run unless --fs names one (kept between runs; one running emulator at a time may use it). With --pty nothing
+is installed: the camera serves Protocol V2 on a pseudo-terminal (use `host_tools flash`). A run that
+classifies no frame exits 1 and says why.
 """
 
 MAX_REBOOTS = 20  # machine.reset() loops
@@ -78,10 +78,9 @@ def _check_args(args: argparse.Namespace) -> None:
         raise UsageError(f"--model {model}: cannot read it ({exc.strerror or exc})") from None
     if len(head) < 8 or head[4:8] != b"TFL3":
         raise UsageError(f"--model {model}: not a TensorFlow Lite flatbuffer (.tflite)")
-    if not model.with_suffix(".txt").is_file():
-        raise UsageError(
-            f"--model {model}: labels file {model.with_suffix('.txt').name} (one per line) is missing"
-        )
+    from host_tools.model_manifest import load_manifest
+
+    load_manifest(model)  # its labels: the card beside it, or a labels file (UsageError naming both)
     if args.config is not None and not args.config.is_file():
         raise UsageError(f"--config {args.config}: no such file")
 
