@@ -112,6 +112,7 @@ def check_config(path: Path, info: RknnInfo, model: Path):
         except camrt.ConfigError as exc:
             raise RefusedError(f"config {path} does not match model {model.name}: {exc}; nothing was "
                                "sent") from None
+    _check_manifest(model, text, path)
     if config.output_port == 0:
         raise RefusedError(f"config {path}: \"output_port\": 0 turns off the TCP output that the health "
                            "check (and stream, watch) read; nothing was sent")
@@ -120,6 +121,21 @@ def check_config(path: Path, info: RknnInfo, model: Path):
         raise RefusedError(f"config {path}: \"model\": {config.model!r} must be a file inside the release "
                            "folder (a path relative to config.json, e.g. model/model.rknn); nothing was sent")
     return data, config, rel
+
+
+def _check_manifest(model: Path, text: str, path: Path) -> None:
+    """The config's labels and colour order against the model's card (or labels file), where it has one:
+    labels in another order would name every score wrongly, which no count check sees."""
+    import json
+
+    from host_tools.model_manifest import card_path, check_config, load_manifest
+
+    if not (card_path(model).is_file() or model.with_suffix(".txt").is_file()):
+        return  # a model brought without a manifest: only its output count is known
+    try:
+        check_config(json.loads(text), load_manifest(model), path)
+    except UsageError as exc:
+        raise RefusedError(f"{exc}; nothing was sent") from None
 
 
 def program_files(arch: str | None, build: Path | None) -> list[ReleaseFile]:

@@ -96,7 +96,7 @@ def flash(env, board, link: str, *extra: str, timeout: float = 300) -> subproces
 
 
 @pytest.mark.parametrize("case", ["not_rknn", "other_chip", "bad_config", "labels", "model_outside",
-                                  "no_tcp"])
+                                  "no_tcp", "swapped_labels"])
 def test_refused_before_anything_is_sent(board, env, connected, tmp_path, case):
     before = release_names(board), current(board)
     args, expect = {
@@ -108,6 +108,8 @@ def test_refused_before_anything_is_sent(board, env, connected, tmp_path, case):
         "model_outside": (["--config", str(config_with(tmp_path, model="../../etc/model.rknn"))],
                           "inside the release"),
         "no_tcp": (["--config", str(config_with(tmp_path, output_port=0))], "turns off the TCP output"),
+        "swapped_labels": (["--config", str(config_with(tmp_path, labels=["not_bird", "bird"]))],
+                           "contradict the model's"),
     }[case]
     if case == "labels":  # fallback null is not a string: keep only what the labels test is about
         cfg = json.loads(Path(args[1]).read_text())
