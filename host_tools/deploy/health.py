@@ -35,6 +35,7 @@ def _results(buf: bytes) -> tuple[list[dict], bytes]:
         except ValueError:
             continue
         if isinstance(value, dict) and isinstance(value.get("frame"), int):
+            value.pop("preview", None)  # the report keeps the result, not a JPEG
             out.append(value)
     return out, rest
 
