@@ -1,10 +1,10 @@
 """The health check after a switch: N result lines within T seconds on the board program's TCP port.
 
 The port is reached through the link (adb's tcp: service, an ssh direct-tcpip channel), as `adb forward`
-or `ssh -L` would, so nothing but the link needs to be open on the board. A line counts when it is a JSON
-object with a "frame" number: the board program writes one per classified frame. The program may still be
-starting (the NPU loading the model) when the check begins, so a refused connection is retried until the
-deadline.
+or `ssh -L` would, so nothing but the link needs to be open on the board. A line counts when it is a
+result of the result schema (host_tools/results): the board program writes one per classified frame. The
+program may still be starting (the NPU loading the model) when the check begins, so a refused connection
+is retried until the deadline.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from host_tools.devices.linux import LinuxLink
 from host_tools.errors import DeviceError
+from host_tools.results import SchemaError, parse_result
 
 
 @dataclass
@@ -27,14 +28,17 @@ class Health:
 
 
 def _results(buf: bytes) -> tuple[list[dict], bytes]:
+    """The result lines (result schema, through its one parser) among the complete lines of `buf`, as the
+    board sent them less any preview JPEG; a line that breaks the schema is not a healthy one."""
     *complete, rest = buf.split(b"\n")
     out = []
     for raw in complete:
         try:
-            value = json.loads(raw)
-        except ValueError:
+            r = parse_result(raw.decode("utf-8", "replace"))
+        except SchemaError:
             continue
-        if isinstance(value, dict) and isinstance(value.get("frame"), int):
+        if r is not None:
+            value = json.loads(r.line)
             value.pop("preview", None)  # the report keeps the result, not a JPEG
             out.append(value)
     return out, rest
