@@ -76,6 +76,15 @@ def rknn_for(platform: str, tmp: Path) -> Path:
     return out
 
 
+def arm_build(tmp: Path) -> Path:
+    """A deploy folder as build_board.sh makes it, with a program for ARM (the emulated board is x86-64)."""
+    build = tmp / "deploy"
+    (build / "bin").mkdir(parents=True)
+    elf = b"\x7fELF\x01\x01\x01" + bytes(11) + struct.pack("<H", 40) + bytes(40)  # EM_ARM
+    (build / "bin" / "rv1103_app").write_bytes(elf)
+    return build
+
+
 def config_with(tmp: Path, **changes) -> Path:
     cfg = json.loads(RV1103_CONFIG.read_text())
     cfg.update(changes)
@@ -96,7 +105,7 @@ def flash(env, board, link: str, *extra: str, timeout: float = 300) -> subproces
 
 
 @pytest.mark.parametrize("case", ["not_rknn", "other_chip", "bad_config", "labels", "model_outside",
-                                  "no_tcp", "swapped_labels"])
+                                  "no_tcp", "swapped_labels", "other_cpu"])
 def test_refused_before_anything_is_sent(board, env, connected, tmp_path, case):
     before = release_names(board), current(board)
     args, expect = {
@@ -110,6 +119,7 @@ def test_refused_before_anything_is_sent(board, env, connected, tmp_path, case):
         "no_tcp": (["--config", str(config_with(tmp_path, output_port=0))], "turns off the TCP output"),
         "swapped_labels": (["--config", str(config_with(tmp_path, labels=["not_bird", "bird"]))],
                            "contradict the model's"),
+        "other_cpu": (["--build", str(arm_build(tmp_path))], "built for arm but the board is x86_64"),
     }[case]
     if case == "labels":  # fallback null is not a string: keep only what the labels test is about
         cfg = json.loads(Path(args[1]).read_text())
