@@ -144,8 +144,9 @@ function drawFrameResult(f) {
   svg.setAttribute("viewBox", `0 0 ${f.frame_width || 1} ${f.frame_height || 1}`);
   crops.forEach((c, i) => {
     const g = svgEl("g", { class: "crop", "data-vote": c.vote === null ? "" : c.vote });
-    g.appendChild(svgEl("rect", { x: c.x, y: c.y, width: c.w, height: c.h, class: c.vote === null ? "abstain" : (c.vote === r.label ? "agree" : "dissent") }));
-    g.appendChild(svgEl("text", { x: c.x + 8, y: c.y + 8 + (f.frame_height || 480) / 16 * (i + 1), class: "crop-label" },
+    // one colour per crop (they overlap), dashed when the crop abstained
+    g.appendChild(svgEl("rect", { x: c.x, y: c.y, width: c.w, height: c.h, class: `c${i % 3}` + (c.vote === null ? " abstain" : "") }));
+    g.appendChild(svgEl("text", { x: c.x + 8, y: c.y + 8 + (f.frame_height || 480) / 16 * (i + 1), class: `crop-label c${i % 3}` },
       `${i + 1}: ${c.vote === null ? "abstain" : c.vote}`));
     svg.appendChild(g);
     const li = document.createElement("li");
