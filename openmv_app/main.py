@@ -2,6 +2,7 @@
 # print one JSON line per frame. Settings come from config.json (see README.md); a bad config.json is
 # reported and the last good settings stay in force. Runs on OpenMV firmware >= 4.5.6 (`ml`) and on
 # older firmware with the legacy `tf` module.
+import gc
 import os
 import time
 
@@ -126,6 +127,9 @@ def main():
                 "total": round(time.ticks_diff(t3, t0) / 1000.0, 2),
             },
             "fps": round(1000000.0 / period, 2) if period > 0 else 0.0,
+            # gc.mem_free() sums the heap's free blocks (a walk of its allocation table: tens of us on
+            # the H7), for host_tools bench.
+            "mem": {"heap_free": gc.mem_free()},
         }
         print(json.dumps(line))
         new_sig = config_signature()

@@ -45,13 +45,14 @@ def test_json_stdout_is_one_line_per_frame(tmp_path, masks_model, mask_frames):
     labels = masks_model.with_suffix(".txt").read_text().split()
     for n, line in enumerate(lines, 1):
         r = json.loads(line)
-        assert set(r) == {"frame", "label", "score", "scores", "ms", "fps"}
+        assert set(r) == {"frame", "label", "score", "scores", "ms", "fps", "mem"}
         assert r["frame"] == n and r["label"] in labels + ["unknown"]
         assert isinstance(r["score"], float) and list(r["scores"]) == labels
         assert set(r["ms"]) == {"snapshot", "infer", "total"} and all(
             isinstance(v, float) for v in r["ms"].values()
         )
         assert r["ms"]["total"] >= r["ms"]["infer"] and isinstance(r["fps"], float)
+        assert isinstance(r["mem"]["heap_free"], int) and r["mem"]["heap_free"] > 0
     assert "EMULATED OpenMV Cam H7" in proc.stderr and "not measured on a board" in proc.stderr
     assert "unknown key 'treshold'" in proc.stderr
 
