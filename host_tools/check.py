@@ -38,8 +38,10 @@ def check_openmv(board: str, model: Path, config: Path | None) -> list[str]:
     if labels is not None:
         outputs = flash.model_output_count(model)
         if outputs is not None and outputs != len(labels):
-            problems.append(f"{model.with_suffix('.txt')} has {len(labels)} labels but {model.name} gives "
-                            f"{outputs} scores (main.py would stop on this)")
+            problems.append(
+                f"{model.with_suffix('.txt')} has {len(labels)} labels but {model.name} gives "
+                f"{outputs} scores (main.py would stop on this)"
+            )
     if config is None and (OPENMV_APP_DIR / flash.CONFIG_NAME).is_file():
         config = OPENMV_APP_DIR / flash.CONFIG_NAME
     data = _try(problems, flash.validate_config, config, labels) if config is not None else None
@@ -49,8 +51,10 @@ def check_openmv(board: str, model: Path, config: Path | None) -> list[str]:
         return problems
     missing = unsupported([x.op for x in graph.layers])
     if missing:
-        problems.append(f"ops the OpenMV firmware's TensorFlow Lite Micro does not register ({SOURCE}): "
-                        + ", ".join(missing))
+        problems.append(
+            f"ops the OpenMV firmware's TensorFlow Lite Micro does not register ({SOURCE}): "
+            + ", ".join(missing)
+        )
     _try(problems, check_input, model, pixformat)
     fits = _try(problems, fits_firmwares, model, board, framesize, pixformat)
     if fits:
@@ -70,8 +74,10 @@ def check_rv1103(model: Path, config: Path | None, warnings: list[str]) -> list[
 
     problems: list[str] = []
     if model.suffix.lower() != ".rknn":
-        problems.append(f"{model}: the board program loads a .rknn model (convert the ONNX with the RKNN "
-                        "toolkit: models/birds/build_rknn.py)")
+        problems.append(
+            f"{model}: the board program loads a .rknn model (convert the ONNX with the RKNN "
+            "toolkit: models/birds/build_rknn.py)"
+        )
     if not model.is_file():
         return problems + [f"model not found: {model}"]
     config = config or RV1103_CONFIG
@@ -88,7 +94,7 @@ def check_rv1103(model: Path, config: Path | None, warnings: list[str]) -> list[
     got = _try(problems, graph_of, model, "rv1103")
     if got is not None:
         graph = got[0]
-        # The .rknn was built, so the toolkit placed these ops somewhere (CPU or a rewrite): slower, not refused.
+        # The .rknn was built: the toolkit placed these ops somewhere (CPU, a rewrite): slower, not refused.
         warnings += [f"NPU: {note}" for note in npu_findings(graph)]
         outputs = graph.outputs[0]["shape"][-1] if graph.outputs and graph.outputs[0]["shape"] else None
         if cfg is not None and outputs:

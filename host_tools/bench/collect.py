@@ -81,8 +81,15 @@ def linux_firmware(device: Device) -> str:
     return r.output.strip() if r.status == 0 else ""
 
 
-def collect(device: Device, frames: int | None, seconds: float | None, warmup: int, on_progress=None,
-            restart: bool = False, idle_timeout: float = 15.0) -> tuple[list[Sample], DeviceFacts]:
+def collect(
+    device: Device,
+    frames: int | None,
+    seconds: float | None,
+    warmup: int,
+    on_progress=None,
+    restart: bool = False,
+    idle_timeout: float = 15.0,
+) -> tuple[list[Sample], DeviceFacts]:
     """Warm-up frames are read and dropped; then samples until `frames` are in or `seconds` have passed."""
     facts = DeviceFacts(device.board, device.description, bool(device.emulated))
     if device.board == "rv1103":
@@ -101,11 +108,15 @@ def collect(device: Device, frames: int | None, seconds: float | None, warmup: i
             now = time.monotonic()
             if isinstance(ev, Idle):
                 if now - last_data > idle_timeout:
-                    raise DeviceError(f"no result from the board for {idle_timeout:.0f} s (after {len(samples)} "
-                                      "frames): is its app running? (`host_tools stream --restart`)")
+                    raise DeviceError(
+                        f"no result from the board for {idle_timeout:.0f} s (after {len(samples)} "
+                        "frames): is its app running? (`host_tools stream --restart`)"
+                    )
                 if src.running is not None and not src.running():
-                    raise HostToolsError("no app is running on the camera: start it with `host_tools stream "
-                                         "--restart` (or the reset button), then bench again")
+                    raise HostToolsError(
+                        "no app is running on the camera: start it with `host_tools stream "
+                        "--restart` (or the reset button), then bench again"
+                    )
                 continue
             if not isinstance(ev, TextLine):
                 continue

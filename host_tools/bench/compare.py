@@ -20,7 +20,7 @@ def load_report(path: Path) -> dict:
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise UsageError(f"--compare {path}: not a bench JSON report ({type(exc).__name__})") from None
     if not isinstance(report, dict) or not str(report.get("schema", "")).startswith("camclass.bench/"):
-        raise UsageError(f"--compare {path}: not a bench JSON report (no \"schema\": \"{SCHEMA}\")")
+        raise UsageError(f'--compare {path}: not a bench JSON report (no "schema": "{SCHEMA}")')
     if report["schema"] != SCHEMA:
         raise UsageError(f"--compare {path}: report schema {report['schema']}, this bench reads {SCHEMA}")
     frames = report.get("frames")
@@ -52,15 +52,19 @@ def compare(old: dict, new: dict) -> list[Change]:
 
 
 def format_changes(changes: list[Change], old_path: Path, old: dict, new: dict) -> str:
-    lines = [f"compared with {old_path} ({old['device']['measured_on']} {old['device']['board']}, "
-             f"{old['run']['frames']} frames; now {new['device']['measured_on']} {new['device']['board']}, "
-             f"{new['run']['frames']} frames)",
-             f"test: two-sided Mann-Whitney U on the per-frame values; beyond noise = p < {ALPHA} and the median "
-             f"moved by more than {MIN_EFFECT * 100:.0f} %",
-             f"{'figure (median ms)':<20} {'old':>9} {'new':>9} {'change':>8} {'p':>9}  verdict"]
+    lines = [
+        f"compared with {old_path} ({old['device']['measured_on']} {old['device']['board']}, "
+        f"{old['run']['frames']} frames; now {new['device']['measured_on']} {new['device']['board']}, "
+        f"{new['run']['frames']} frames)",
+        f"test: two-sided Mann-Whitney U on the per-frame values; beyond noise = p < {ALPHA} and the median "
+        f"moved by more than {MIN_EFFECT * 100:.0f} %",
+        f"{'figure (median ms)':<20} {'old':>9} {'new':>9} {'change':>8} {'p':>9}  verdict",
+    ]
     for c in changes:
         verdict = ("SLOWER" if c.worse else "faster") if c.beyond_noise else "within noise"
-        lines.append(f"{c.figure:<20} {c.old:9.2f} {c.new:9.2f} {c.relative * 100:+7.1f}% {c.p:9.2g}  {verdict}")
+        lines.append(
+            f"{c.figure:<20} {c.old:9.2f} {c.new:9.2f} {c.relative * 100:+7.1f}% {c.p:9.2g}  {verdict}"
+        )
     fo, fn = old["fps"]["value"], new["fps"]["value"]
     lines.append(f"FPS {fo:.2f} -> {fn:.2f} ({(fn - fo) / fo * 100 if fo else 0:+.1f} %; see frame period)")
     if old["device"]["measured_on"] != new["device"]["measured_on"]:
@@ -70,5 +74,8 @@ def format_changes(changes: list[Change], old_path: Path, old: dict, new: dict) 
 
 def regressions(changes: list[Change], pct: float) -> list[Change]:
     """Total latency or frame period worse by more than pct %, beyond noise."""
-    return [c for c in changes if c.figure in ("total", PERIOD) and c.beyond_noise and c.worse
-            and c.relative * 100 > pct]
+    return [
+        c
+        for c in changes
+        if c.figure in ("total", PERIOD) and c.beyond_noise and c.worse and c.relative * 100 > pct
+    ]

@@ -55,6 +55,13 @@ def model_facts(path: Path, board: str) -> tuple[dict | None, dict | None]:
         graph, source, _card = graph_of(Path(path), target)
     except HostToolsError:
         return None, None
-    model = {"name": Path(path).name, "path": str(path), "file_bytes": Path(path).stat().st_size,
-             "macs": graph.macs, "params": graph.params, "graph_source": source, "found": ""}
+    model = {
+        "name": Path(path).name,
+        "path": str(path),
+        "file_bytes": Path(path).stat().st_size,
+        "macs": graph.macs,
+        "params": graph.params,
+        "graph_source": source,
+        "found": "",
+    }
     return model, estimate(graph, target).as_dict()

@@ -19,8 +19,10 @@ def write_png(report: dict, path: Path) -> None:
     stages = report["stages_ms"]
     frames = report["frames"]
     fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(15, 4.5))
-    fig.suptitle(f"host_tools bench: {title(report)}" +
-                 ("  [EMULATED: this host's timings]" if report["device"]["emulated"] else ""))
+    fig.suptitle(
+        f"host_tools bench: {title(report)}"
+        + ("  [EMULATED: this host's timings]" if report["device"]["emulated"] else "")
+    )
     key = TOTAL if TOTAL in stages else next(iter(stages))
     totals = [f["ms"][key] for f in frames]
     ax1.hist(totals, bins=min(40, max(5, len(totals) // 3)), color="#4477aa")
@@ -31,12 +33,20 @@ def write_png(report: dict, path: Path) -> None:
     p50 = [stages[k]["p50"] for k in names]
     p90 = [stages[k]["p90"] for k in names]
     ax2.bar(names, p50, color="#66ccee", label="p50")
-    ax2.errorbar(names, p50, yerr=[np.zeros(len(names)), np.subtract(p90, p50)], fmt="none", ecolor="k",
-                 capsize=4, label="to p90")
+    ax2.errorbar(
+        names,
+        p50,
+        yerr=[np.zeros(len(names)), np.subtract(p90, p50)],
+        fmt="none",
+        ecolor="k",
+        capsize=4,
+        label="to p90",
+    )
     est = report.get("estimate")
     if est:
-        ax2.axhline(est["inference_ms"], color="#ee6677", linestyle="--",
-                    label=f"ESTIMATED {est['board']} inference")
+        ax2.axhline(
+            est["inference_ms"], color="#ee6677", linestyle="--", label=f"ESTIMATED {est['board']} inference"
+        )
     ax2.set_title("per stage (ms)")
     ax2.legend(fontsize=8)
     periods = [f["period_ms"] for f in frames[1:]]

@@ -43,14 +43,21 @@ def fps_figures(samples: list[Sample]) -> dict:
     periods = [s.period_ms for s in samples[1:]]
     if periods and all(p is not None and p > 0 for p in periods):
         total = float(sum(periods))  # type: ignore[arg-type]
-        return {"value": len(periods) / total * 1000.0, "clock": "device",
-                "how": "frames / sum of the per-frame periods the device reports (its own clock)",
-                "period_ms": summarize(periods).as_dict()}  # type: ignore[arg-type]
+        return {
+            "value": len(periods) / total * 1000.0,
+            "clock": "device",
+            "how": "frames / sum of the per-frame periods the device reports (its own clock)",
+            "period_ms": summarize(periods).as_dict(),
+        }  # type: ignore[arg-type]
     span = samples[-1].host_t - samples[0].host_t
     host_periods = np.diff([s.host_t for s in samples]) * 1000.0
-    return {"value": (len(samples) - 1) / span if span > 0 else 0.0, "clock": "host",
-            "how": "the device reports no frame timing: frames / the host's arrival-time span (includes link "
-                   "jitter)", "period_ms": summarize(host_periods).as_dict()}
+    return {
+        "value": (len(samples) - 1) / span if span > 0 else 0.0,
+        "clock": "host",
+        "how": "the device reports no frame timing: frames / the host's arrival-time span (includes link "
+        "jitter)",
+        "period_ms": summarize(host_periods).as_dict(),
+    }
 
 
 def _meminfo(text: str) -> dict[str, int]:
@@ -82,8 +89,12 @@ def memory_figures(samples: list[Sample], facts: DeviceFacts) -> dict:
     out: dict = {}
     heaps = [s.heap_free for s in samples if s.heap_free is not None]
     if heaps:
-        out["heap_free_bytes"] = {"min": min(heaps), "mean": float(np.mean(heaps)), "max": max(heaps),
-                                  "source": "the app's gc.mem_free() per frame"}
+        out["heap_free_bytes"] = {
+            "min": min(heaps),
+            "mean": float(np.mean(heaps)),
+            "max": max(heaps),
+            "source": "the app's gc.mem_free() per frame",
+        }
     if facts.proc_after:
         mem = _meminfo(facts.proc_after.get("/proc/meminfo", ""))
         if mem:
@@ -99,8 +110,14 @@ def memory_figures(samples: list[Sample], facts: DeviceFacts) -> dict:
     return out
 
 
-def build_report(samples: list[Sample], facts: DeviceFacts, device_name: str, warmup: int,
-                 model: dict | None, estimate: dict | None) -> dict:
+def build_report(
+    samples: list[Sample],
+    facts: DeviceFacts,
+    device_name: str,
+    warmup: int,
+    model: dict | None,
+    estimate: dict | None,
+) -> dict:
     names = stage_names(samples)
     stages = {k: summarize([s.ms[k] for s in samples]).as_dict() for k in names}
     parts = [k for k in names if k != TOTAL]
@@ -110,11 +127,19 @@ def build_report(samples: list[Sample], facts: DeviceFacts, device_name: str, wa
     return {
         "schema": SCHEMA,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "device": {"name": device_name, "board": facts.board, "description": facts.description,
-                   "firmware": facts.firmware, "emulated": facts.emulated,
-                   "measured_on": "EMULATED" if facts.emulated else "REAL"},
-        "run": {"frames": len(samples), "warmup": warmup,
-                "host_seconds": round(samples[-1].host_t - samples[0].host_t, 3)},
+        "device": {
+            "name": device_name,
+            "board": facts.board,
+            "description": facts.description,
+            "firmware": facts.firmware,
+            "emulated": facts.emulated,
+            "measured_on": "EMULATED" if facts.emulated else "REAL",
+        },
+        "run": {
+            "frames": len(samples),
+            "warmup": warmup,
+            "host_seconds": round(samples[-1].host_t - samples[0].host_t, 3),
+        },
         "fps": fps_figures(samples),
         "stages_ms": stages,
         "stage_sum_over_total": ratio,
@@ -122,8 +147,15 @@ def build_report(samples: list[Sample], facts: DeviceFacts, device_name: str, wa
         "memory": memory_figures(samples, facts),
         "model": model,
         "estimate": estimate,
-        "frames": [{"frame": s.frame, "ms": {k: s.ms[k] for k in names}, "period_ms": s.period_ms,
-                    "host_t": round(s.host_t - samples[0].host_t, 4)} for s in samples],
+        "frames": [
+            {
+                "frame": s.frame,
+                "ms": {k: s.ms[k] for k in names},
+                "period_ms": s.period_ms,
+                "host_t": round(s.host_t - samples[0].host_t, 4),
+            }
+            for s in samples
+        ],
     }
 
 
@@ -137,8 +169,14 @@ def write_csv(report: dict, path: Path) -> None:
         w = csv.writer(f)
         w.writerow(["frame", "host_s", "period_ms", *[f"{k}_ms" for k in names]])
         for fr in report["frames"]:
-            w.writerow([fr["frame"], fr["host_t"], fr["period_ms"] if fr["period_ms"] is not None else "",
-                        *[fr["ms"][k] for k in names]])
+            w.writerow(
+                [
+                    fr["frame"],
+                    fr["host_t"],
+                    fr["period_ms"] if fr["period_ms"] is not None else "",
+                    *[fr["ms"][k] for k in names],
+                ]
+            )
 
 
 def title(report: dict) -> str:
@@ -157,33 +195,46 @@ def format_text(report: dict) -> str:
     lines.append(f"FPS {fps['value']:.2f} ({fps['clock']} clock: {fps['how']})")
     lines.append(f"{'stage (ms)':<12} {'p50':>8} {'p90':>8} {'p99':>8} {'max':>8} {'mean':>8} {'std':>8}")
     for k, s in report["stages_ms"].items():
-        lines.append(f"{k:<12} {s['p50']:8.2f} {s['p90']:8.2f} {s['p99']:8.2f} {s['max']:8.2f} {s['mean']:8.2f} "
-                     f"{s['std']:8.2f}")
+        lines.append(
+            f"{k:<12} {s['p50']:8.2f} {s['p90']:8.2f} {s['p99']:8.2f} {s['max']:8.2f} {s['mean']:8.2f} "
+            f"{s['std']:8.2f}"
+        )
     if report["stage_sum_over_total"] is not None:
         lines.append(f"stages add up to {report['stage_sum_over_total'] * 100:.1f} % of the total (means)")
     dr = report["dropped_frames"]
-    lines.append(f"dropped frames: {dr['count']} (gaps in the frame index)"
-                 + (f"; the app restarted {dr['counter_restarts']} time(s)" if dr["counter_restarts"] else ""))
+    lines.append(
+        f"dropped frames: {dr['count']} (gaps in the frame index)"
+        + (f"; the app restarted {dr['counter_restarts']} time(s)" if dr["counter_restarts"] else "")
+    )
     mem = report["memory"]
     if "heap_free_bytes" in mem:
         h = mem["heap_free_bytes"]
         lines.append(f"heap free: min {h['min']:,} B, mean {h['mean']:,.0f} B ({h['source']})")
     if "mem_total_kb" in mem or "cpu_busy_pct" in mem:
-        lines.append(f"board memory: {mem.get('mem_available_kb')} kB available of {mem.get('mem_total_kb')} kB; "
-                     f"CPU busy {mem.get('cpu_busy_pct')} %; load {mem.get('loadavg_1min')} ({mem['source']})")
+        lines.append(
+            f"board memory: {mem.get('mem_available_kb')} kB available of {mem.get('mem_total_kb')} kB; "
+            f"CPU busy {mem.get('cpu_busy_pct')} %; load {mem.get('loadavg_1min')} ({mem['source']})"
+        )
     if not mem:
         lines.append("memory/CPU: the device reported none")
     m = report["model"]
     if m:
-        lines.append(f"model {m['name']}: {m['file_bytes']:,} B, {m['macs']:,} MACs, {m['params']:,} parameters "
-                     f"({m['found']})")
+        lines.append(
+            f"model {m['name']}: {m['file_bytes']:,} B, {m['macs']:,} MACs, {m['params']:,} parameters "
+            f"({m['found']})"
+        )
     else:
         lines.append("model: unknown (give --model PATH for its size, MACs and the board estimate)")
     e = report["estimate"]
     if e:
         infer = "infer" if "infer" in report["stages_ms"] else "inference"
         here = report["stages_ms"].get(infer, {}).get("p50")
-        lines.append(f"ESTIMATED {e['board']} inference: {e['inference_ms']:.1f} ms (cost model, not a measurement)"
-                     + (f" vs {here:.2f} ms measured {'on this host' if d['emulated'] else 'on the board'}"
-                        if here is not None else ""))
+        lines.append(
+            f"ESTIMATED {e['board']} inference: {e['inference_ms']:.1f} ms (cost model, not a measurement)"
+            + (
+                f" vs {here:.2f} ms measured {'on this host' if d['emulated'] else 'on the board'}"
+                if here is not None
+                else ""
+            )
+        )
     return "\n".join(lines)

@@ -16,8 +16,15 @@ def _progress(args: argparse.Namespace, quiet: bool):
 
     total = args.frames if args.frames is not None else args.seconds
     unit = "frame" if args.frames is not None else "s"
-    bar = tqdm(total=total, unit=unit, desc="bench", file=sys.stderr, disable=True if quiet else None, leave=False,
-               bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} " + unit + " {postfix}")
+    bar = tqdm(
+        total=total,
+        unit=unit,
+        desc="bench",
+        file=sys.stderr,
+        disable=True if quiet else None,
+        leave=False,
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} " + unit + " {postfix}",
+    )
 
     def update(frames: int, elapsed: float) -> None:
         done = frames if args.frames is not None else min(elapsed, args.seconds)
@@ -55,7 +62,7 @@ def bench_device(args: argparse.Namespace, console) -> int:
         device.close()
     if len(samples) < 2:
         raise HostToolsError(f"only {len(samples)} result(s) arrived: too few to measure (more --seconds?)")
-    model, est = (model_facts(model_path, device.board) if model_path else (None, None))
+    model, est = model_facts(model_path, device.board) if model_path else (None, None)
     if model is not None:
         model["found"] = found
     report = build_report(samples, facts, str(name), args.warmup, model, est)
@@ -79,7 +86,11 @@ def bench_device(args: argparse.Namespace, console) -> int:
             bad = regressions(changes, args.fail_if_slower)
             if bad:
                 worst = max(bad, key=lambda c: c.relative)
-                print(f"bench: slower than allowed: {worst.figure} {worst.relative * 100:+.1f} % "
-                      f"(> {args.fail_if_slower:g} %, p = {worst.p:.2g})", file=sys.stderr, flush=True)
+                print(
+                    f"bench: slower than allowed: {worst.figure} {worst.relative * 100:+.1f} % "
+                    f"(> {args.fail_if_slower:g} %, p = {worst.p:.2g})",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 return EXIT_SLOWER
     return 0

@@ -31,8 +31,16 @@ class Summary:
     min: float
 
     def as_dict(self) -> dict[str, float | int]:
-        return {"n": self.n, "p50": self.p50, "p90": self.p90, "p99": self.p99, "max": self.max,
-                "mean": self.mean, "std": self.std, "min": self.min}
+        return {
+            "n": self.n,
+            "p50": self.p50,
+            "p90": self.p90,
+            "p99": self.p99,
+            "max": self.max,
+            "mean": self.mean,
+            "std": self.std,
+            "min": self.min,
+        }
 
 
 def summarize(values: list[float] | np.ndarray) -> Summary:
@@ -70,9 +78,9 @@ def mann_whitney(a: list[float] | np.ndarray, b: list[float] | np.ndarray) -> Ma
         j = i
         while j + 1 < sorted_v.size and sorted_v[j + 1] == sorted_v[i]:
             j += 1
-        ranks[order[i:j + 1]] = (i + j) / 2.0 + 1.0
+        ranks[order[i : j + 1]] = (i + j) / 2.0 + 1.0
         t = j - i + 1
-        tie_term += t ** 3 - t
+        tie_term += t**3 - t
         i = j + 1
     r1 = float(ranks[:n1].sum())
     u1 = r1 - n1 * (n1 + 1) / 2.0
@@ -98,8 +106,15 @@ class Change:
     worse: bool  # the change goes the bad way (slower, fewer FPS)
 
     def as_dict(self) -> dict:
-        return {"figure": self.figure, "old": self.old, "new": self.new, "relative": self.relative,
-                "p_value": self.p, "beyond_noise": self.beyond_noise, "worse": self.worse}
+        return {
+            "figure": self.figure,
+            "old": self.old,
+            "new": self.new,
+            "relative": self.relative,
+            "p_value": self.p,
+            "beyond_noise": self.beyond_noise,
+            "worse": self.worse,
+        }
 
 
 def compare_samples(figure: str, old: list[float], new: list[float], higher_is_worse: bool = True) -> Change:

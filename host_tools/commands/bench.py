@@ -27,23 +27,34 @@ exit codes: 0 ok, 2 bad arguments, 3 device or link error, 5 slower than --fail-
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("bench", help="latency and FPS of the app on a board (real or emulated)",
-                       description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "bench",
+        help="latency and FPS of the app on a board (real or emulated)",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_device_arguments(p)
     span = p.add_mutually_exclusive_group()
     span.add_argument("--seconds", type=float, help="measure for S seconds (default: 10)")
     span.add_argument("--frames", type=int, help="measure N frames")
     p.add_argument("--warmup", type=int, default=3, metavar="K", help="frames to skip first (default 3)")
-    p.add_argument("--model", type=Path,
-                   help="the model the board runs, for its size, MACs and estimate (default: found by its "
-                        "hash on the device among models/)")
+    p.add_argument(
+        "--model",
+        type=Path,
+        help="the model the board runs, for its size, MACs and estimate (default: found by its "
+        "hash on the device among models/)",
+    )
     p.add_argument("--restart", action="store_true", help="restart the app first")
     p.add_argument("--json", dest="json_file", type=Path, metavar="FILE", help="write the report as JSON")
     p.add_argument("--csv", type=Path, metavar="FILE", help="write one row per frame")
     p.add_argument("--plot", type=Path, metavar="FILE.png", help="write a PNG report")
     p.add_argument("--compare", type=Path, metavar="OLD.json", help="compare with an earlier --json report")
-    p.add_argument("--fail-if-slower", type=float, metavar="PCT",
-                   help="with --compare: exit 5 when total latency or frame period is worse by > PCT %%")
+    p.add_argument(
+        "--fail-if-slower",
+        type=float,
+        metavar="PCT",
+        help="with --compare: exit 5 when total latency or frame period is worse by > PCT %%",
+    )
     p.set_defaults(func=run)
 
 

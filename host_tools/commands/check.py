@@ -22,10 +22,16 @@ exit codes: 0 flash would accept it, 2 bad arguments, 4 flash would refuse it (e
 def register(sub: argparse._SubParsersAction) -> None:
     from host_tools.profile.report import BOARDS
 
-    p = sub.add_parser("check", help="list every reason flash would refuse a model + config for a board",
-                       description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "check",
+        help="list every reason flash would refuse a model + config for a board",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--board", dest="target_board", required=True, choices=BOARDS, help="the board")
-    p.add_argument("--model", type=Path, required=True, help="the model (.tflite for OpenMV, .rknn for RV1103)")
+    p.add_argument(
+        "--model", type=Path, required=True, help="the model (.tflite for OpenMV, .rknn for RV1103)"
+    )
     p.add_argument("--config", type=Path, help="the app config (default: the app's own config.json)")
     _args.add_json(p, "the problems as one JSON object")
     p.set_defaults(func=run)
@@ -38,18 +44,32 @@ def run(args: argparse.Namespace) -> int:
 
     problems, warnings = check_pair(args.target_board, args.model, args.config)
     if args.json:
-        print(json.dumps({"board": args.target_board, "model": str(args.model),
-                          "config": str(args.config) if args.config else None, "ok": not problems,
-                          "problems": problems, "warnings": warnings}))
+        print(
+            json.dumps(
+                {
+                    "board": args.target_board,
+                    "model": str(args.model),
+                    "config": str(args.config) if args.config else None,
+                    "ok": not problems,
+                    "problems": problems,
+                    "warnings": warnings,
+                }
+            )
+        )
         return 4 if problems else 0
     if problems:
-        print(f"flash would refuse {args.model} for the {args.target_board} ({len(problems)} problem"
-              f"{'s' if len(problems) > 1 else ''}):")
+        print(
+            f"flash would refuse {args.model} for the {args.target_board} ({len(problems)} problem"
+            f"{'s' if len(problems) > 1 else ''}):"
+        )
         for prob in problems:
             print(f"  - {prob}")
     else:
-        print(f"ok: flash would accept {args.model}" + (f" with {args.config}" if args.config else "")
-              + f" for the {args.target_board}")
+        print(
+            f"ok: flash would accept {args.model}"
+            + (f" with {args.config}" if args.config else "")
+            + f" for the {args.target_board}"
+        )
     for w in warnings:
         print(f"  warning: {w}")
     return 4 if problems else 0

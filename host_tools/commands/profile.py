@@ -26,8 +26,12 @@ exit codes: 0 ok (problems are listed but not an error), 2 bad arguments or unre
 def register(sub: argparse._SubParsersAction) -> None:
     from host_tools.profile.report import BOARDS
 
-    p = sub.add_parser("profile", help="MACs, memory, op support and ESTIMATED latency of a model for a board",
-                       description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "profile",
+        help="MACs, memory, op support and ESTIMATED latency of a model for a board",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("model", type=Path, help="a .tflite (OpenMV) or a .rknn / .onnx (RV1103)")
     p.add_argument("--board", dest="target_board", required=True, choices=BOARDS, help="the board")
     p.add_argument("--no-layers", action="store_true", help="totals only, no per-layer table")

@@ -21,9 +21,17 @@ class Layer:
     input_shape: tuple[int, ...] = ()  # the first input that is not a constant
 
     def as_dict(self) -> dict:
-        return {"index": self.index, "op": self.op, "kind": self.kind, "macs": self.macs, "params": self.params,
-                "input_shape": list(self.input_shape), "output_shape": list(self.output_shape), "activation_bytes": self.activation_bytes,
-                "working_bytes": self.working_bytes}
+        return {
+            "index": self.index,
+            "op": self.op,
+            "kind": self.kind,
+            "macs": self.macs,
+            "params": self.params,
+            "input_shape": list(self.input_shape),
+            "output_shape": list(self.output_shape),
+            "activation_bytes": self.activation_bytes,
+            "working_bytes": self.working_bytes,
+        }
 
 
 @dataclass(frozen=True)

@@ -62,17 +62,39 @@ def read_onnx(path: Path) -> Graph:
             trans_b = next((a.i for a in node.attribute if a.name == "transB"), 0)
             reduced = w.shape[1] if (node.op_type == "Gemm" and trans_b) else w.shape[0]
             macs = out_elems * int(reduced)
-        params = sum(int(weight(i).size) for i in node.input if i and weight(i) is not None) if kind != OTHER else 0
+        params = (
+            sum(int(weight(i).size) for i in node.input if i and weight(i) is not None)
+            if kind != OTHER
+            else 0
+        )
         act = sum(nbytes(o) for o in node.output)
         working = act + sum(nbytes(i) for i in node.input if i and weight(i) is None)
         first = next((i for i in node.input if i and weight(i) is None), "")
-        layers.append(Layer(k, node.op_type, kind, int(macs), int(params), out_shape, act, working,
-                            info.get(first, ((), 0))[0]))
+        layers.append(
+            Layer(
+                k,
+                node.op_type,
+                kind,
+                int(macs),
+                int(params),
+                out_shape,
+                act,
+                working,
+                info.get(first, ((), 0))[0],
+            )
+        )
 
     def io(vi) -> dict:
         shape, _ = info.get(vi.name, ((), 0))
-        return {"name": vi.name, "shape": list(shape), "dtype": onnx.helper.tensor_dtype_to_np_dtype(
-            vi.type.tensor_type.elem_type).name, "scale": None, "zero_point": None}
+        return {
+            "name": vi.name,
+            "shape": list(shape),
+            "dtype": onnx.helper.tensor_dtype_to_np_dtype(vi.type.tensor_type.elem_type).name,
+            "scale": None,
+            "zero_point": None,
+        }
 
     init_names = set(inits)
-    return Graph("onnx", layers, [io(v) for v in g.input if v.name not in init_names], [io(v) for v in g.output])
+    return Graph(
+        "onnx", layers, [io(v) for v in g.input if v.name not in init_names], [io(v) for v in g.output]
+    )

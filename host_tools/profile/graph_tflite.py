@@ -18,10 +18,27 @@ import numpy as np
 from host_tools.errors import UsageError
 from host_tools.profile.graph import CONV, DENSE, DEPTHWISE, OTHER, Graph, Layer
 
-_KIND = {"CONV_2D": CONV, "DEPTHWISE_CONV_2D": DEPTHWISE, "FULLY_CONNECTED": DENSE, "TRANSPOSE_CONV": CONV,
-         "BATCH_MATMUL": DENSE}
-_ITEM = {"FLOAT32": 4, "FLOAT16": 2, "INT32": 4, "UINT8": 1, "INT64": 8, "INT16": 2, "INT8": 1, "BOOL": 1,
-         "UINT16": 2, "UINT32": 4, "INT4": 1, "FLOAT64": 8}
+_KIND = {
+    "CONV_2D": CONV,
+    "DEPTHWISE_CONV_2D": DEPTHWISE,
+    "FULLY_CONNECTED": DENSE,
+    "TRANSPOSE_CONV": CONV,
+    "BATCH_MATMUL": DENSE,
+}
+_ITEM = {
+    "FLOAT32": 4,
+    "FLOAT16": 2,
+    "INT32": 4,
+    "UINT8": 1,
+    "INT64": 8,
+    "INT16": 2,
+    "INT8": 1,
+    "BOOL": 1,
+    "UINT16": 2,
+    "UINT32": 4,
+    "INT4": 1,
+    "FLOAT64": 8,
+}
 
 
 def _names(enum_cls) -> dict[int, str]:
@@ -59,8 +76,13 @@ def read_tflite(path: Path) -> Graph:
             scale = float(q.ScaleAsNumpy()[0]) if q is not None and q.ScaleLength() else None
             zp = int(q.ZeroPointAsNumpy()[0]) if q is not None and q.ZeroPointLength() else None
             name = t.Name().decode("utf-8", "replace") if t.Name() else ""
-            return {"name": name, "shape": list(shape(i)), "dtype": dtype(i).lower(), "scale": scale,
-                    "zero_point": zp}
+            return {
+                "name": name,
+                "shape": list(shape(i)),
+                "dtype": dtype(i).lower(),
+                "scale": scale,
+                "zero_point": zp,
+            }
 
         layers = []
         for k in range(sg.OperatorsLength()):

@@ -8,7 +8,8 @@ listed in CUSTOM. A model whose graph uses any other op fails on the camera when
 
 from __future__ import annotations
 
-BUILTIN = frozenset("""
+BUILTIN = frozenset(
+    """
 ABS ADD ADD_N ARG_MAX ARG_MIN ASSIGN_VARIABLE AVERAGE_POOL_2D BATCH_MATMUL BATCH_TO_SPACE_ND BROADCAST_ARGS
 BROADCAST_TO CALL_ONCE CAST CEIL CONCATENATION CONV_2D COS CUMSUM DEPTH_TO_SPACE DEPTHWISE_CONV_2D DEQUANTIZE
 DIV ELU EMBEDDING_LOOKUP EQUAL EXP EXPAND_DIMS FILL FLOOR FLOOR_DIV FLOOR_MOD FULLY_CONNECTED GATHER GATHER_ND
@@ -18,11 +19,14 @@ PAD PADV2 PRELU QUANTIZE READ_VARIABLE REDUCE_MAX RELU RELU6 RESHAPE RESIZE_BILI
 ROUND RSQRT SELECT_V2 SHAPE SIN SLICE SOFTMAX SPACE_TO_BATCH_ND SPACE_TO_DEPTH SPLIT SPLIT_V SQRT SQUARE
 SQUARED_DIFFERENCE SQUEEZE STRIDED_SLICE SUB SUM SVDF TANH TRANSPOSE TRANSPOSE_CONV
 UNIDIRECTIONAL_SEQUENCE_LSTM UNPACK VAR_HANDLE WHILE ZEROS_LIKE
-""".split())
+""".split()
+)
 
-CUSTOM = frozenset("SignalDelay SignalEnergy SignalFftAutoScale SignalFilterBank SignalFilterBankLog "
-                   "SignalFilterBankSpectralSubtraction SignalFilterBankSquareRoot SignalFramer SignalIrfft "
-                   "SignalOverlapAdd SignalPCAN SignalRfft SignalStacker SignalWindow".split())
+CUSTOM = frozenset(
+    "SignalDelay SignalEnergy SignalFftAutoScale SignalFilterBank SignalFilterBankLog "
+    "SignalFilterBankSpectralSubtraction SignalFilterBankSquareRoot SignalFramer SignalIrfft "
+    "SignalOverlapAdd SignalPCAN SignalRfft SignalStacker SignalWindow".split()
+)
 
 SOURCE = "openmv/openmv lib/tflm/tflm_backend.cc (ml_backend_init_ops_resolver)"
 

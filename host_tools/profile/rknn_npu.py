@@ -16,9 +16,11 @@ from host_tools.profile.graph import Graph
 
 NPU_TOPS = 0.5
 # ONNX ops the RV1103's NPU runs (conv family, activations and elementwise ops the docs list as supported).
-NPU_OPS = frozenset("Conv ConvTranspose Gemm MatMul Relu Clip LeakyRelu PRelu Sigmoid HardSigmoid HardSwish "
-                    "Add Sub Mul Div MaxPool AveragePool GlobalAveragePool GlobalMaxPool Concat Reshape Flatten "
-                    "Transpose Resize Softmax BatchNormalization Pad Split Slice".split())
+NPU_OPS = frozenset(
+    "Conv ConvTranspose Gemm MatMul Relu Clip LeakyRelu PRelu Sigmoid HardSigmoid HardSwish "
+    "Add Sub Mul Div MaxPool AveragePool GlobalAveragePool GlobalMaxPool Concat Reshape Flatten "
+    "Transpose Resize Softmax BatchNormalization Pad Split Slice".split()
+)
 GAP_MAX = 7  # GlobalAveragePool: largest input height/width on the NPU
 
 
@@ -27,13 +29,17 @@ def npu_findings(graph: Graph) -> list[str]:
     notes = []
     others = sorted({x.op for x in graph.layers if x.op not in NPU_OPS})
     if others:
-        notes.append(f"ops outside the NPU's documented set (CPU fallback, or conversion may fail): "
-                     f"{', '.join(others)}")
+        notes.append(
+            f"ops outside the NPU's documented set (CPU fallback, or conversion may fail): "
+            f"{', '.join(others)}"
+        )
     for x in graph.layers:
         shape = x.input_shape
         if x.op == "GlobalAveragePool" and len(shape) == 4 and max(shape[2], shape[3]) > GAP_MAX:
-            notes.append(f"layer {x.index} GlobalAveragePool on a {shape[2]}x{shape[3]} input: the NPU takes at "
-                         f"most {GAP_MAX}x{GAP_MAX}")
+            notes.append(
+                f"layer {x.index} GlobalAveragePool on a {shape[2]}x{shape[3]} input: the NPU takes at "
+                f"most {GAP_MAX}x{GAP_MAX}"
+            )
     return notes
 
 
@@ -53,10 +59,13 @@ def rknn_facts(rknn: Path, card: dict) -> dict:
     """A .rknn's tensors and quantization as its model card records them (the file itself is closed)."""
     inp = card.get("input") if isinstance(card.get("input"), dict) else {}
     out = card.get("output") if isinstance(card.get("output"), dict) else {}
-    return {"file": str(rknn), "file_bytes": Path(rknn).stat().st_size,
-            "input": inp.get("rknn") or "unknown (not in the model card)",
-            "normalisation": inp.get("normalisation", ""),
-            "output": out.get("kind") or out.get("rknn") or "unknown (not in the model card)",
-            "quantization": "int8 (w8a8; the card's rknn accuracy was measured with the RKNN simulator)"
-            if "rknn_simulator" in json.dumps(card.get("accuracy_birds_val", card.get("accuracy", {})))
-            else "int8 (w8a8) as built for the RV1103"}
+    return {
+        "file": str(rknn),
+        "file_bytes": Path(rknn).stat().st_size,
+        "input": inp.get("rknn") or "unknown (not in the model card)",
+        "normalisation": inp.get("normalisation", ""),
+        "output": out.get("kind") or out.get("rknn") or "unknown (not in the model card)",
+        "quantization": "int8 (w8a8; the card's rknn accuracy was measured with the RKNN simulator)"
+        if "rknn_simulator" in json.dumps(card.get("accuracy_birds_val", card.get("accuracy", {})))
+        else "int8 (w8a8) as built for the RV1103",
+    }
