@@ -2,14 +2,15 @@
 
 Reading a result line goes through `read_sample`, the one place that knows the boards' result fields.
 
-Frame rate from the device's own clock: the OpenMV app reports, per frame, the rate from its ticks_us
-between consecutive frame starts ("fps"), so each frame's period is 1000 / fps ms on the camera's clock and
-the run's FPS is frames / sum of periods. A board whose results carry no rate or timestamp (the RV1103
-program today) gets its FPS from the host's arrival times instead, and the report says so (fps_clock).
+Frame rate from the device's own clock: both boards report, per frame, the rate from their own clock
+between consecutive frame starts ("fps": OpenMV ticks_us, RV1103 CLOCK_MONOTONIC), so each frame's period
+is 1000 / fps ms on the device's clock and the run's FPS is frames / sum of periods. Where a board reports
+no rate, the FPS comes from the host's arrival times instead, and the report says so (fps.clock).
 """
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 
@@ -28,23 +29,22 @@ class Sample:
 
 
 def read_sample(line: str, host_t: float) -> Sample | None:
-    """A Sample from one result line of either board, or None for any other line."""
-    from host_tools.results import parse_result
+    """A Sample from one result line of either board (the one result parser: host_tools.results), or None
+    for any other line. A line of a newer result schema stops the bench (SchemaError, with its message)."""
+    from host_tools.results import SchemaError, parse_result
 
-    r = parse_result(line)
+    try:
+        r = parse_result(line)
+    except SchemaError as exc:
+        raise HostToolsError(str(exc)) from None
     if r is None:
         return None
-    period = 1000.0 / r.fps if r.fps and r.fps > 0 else None
+    period = 1000.0 / r.fps if r.fps > 0 else None
     heap = None
-    try:
-        import json
-
-        mem = json.loads(r.line).get("mem")
-        if isinstance(mem, dict) and isinstance(mem.get("heap_free"), int):
-            heap = int(mem["heap_free"])
-    except (ValueError, AttributeError):
-        pass
-    return Sample(r.frame, dict(r.ms), period, host_t, heap)
+    mem = json.loads(r.line).get("mem") if '"mem"' in r.line else None  # OpenMV: the app's gc.mem_free()
+    if isinstance(mem, dict) and isinstance(mem.get("heap_free"), int):
+        heap = int(mem["heap_free"])
+    return Sample(r.frame, dict(r.ms.items()), period, host_t, heap)
 
 
 @dataclass

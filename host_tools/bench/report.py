@@ -227,8 +227,7 @@ def format_text(report: dict) -> str:
         lines.append("model: unknown (give --model PATH for its size, MACs and the board estimate)")
     e = report["estimate"]
     if e:
-        infer = "infer" if "infer" in report["stages_ms"] else "inference"
-        here = report["stages_ms"].get(infer, {}).get("p50")
+        here = report["stages_ms"].get("inference", {}).get("p50")
         lines.append(
             f"ESTIMATED {e['board']} inference: {e['inference_ms']:.1f} ms (cost model, not a measurement)"
             + (

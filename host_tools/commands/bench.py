@@ -9,7 +9,7 @@ from host_tools.devices.names import add_device_arguments
 
 DESCRIPTION = """\
 Measure the app running on a board (real or emulated): FPS from the device's own clock, per stage (OpenMV:
-snapshot, infer, total; RV1103: capture, preprocess, inference, postprocess, total) the p50, p90, p99, max,
+capture, inference, total; RV1103: capture, preprocess, inference, postprocess, total) the p50, p90, p99, max,
 mean and standard deviation in ms, dropped frames (gaps in the frame index), the memory and CPU the device
 reports (OpenMV: the app's heap free; RV1103: /proc), the model's size and MACs, the board and firmware,
 and whether the figures come from a REAL or an EMULATED board. Against an emulated board the timings are

@@ -51,7 +51,7 @@ def test_fps_and_stage_sums(first_run):
     assert report["stage_sum_over_total"] == pytest.approx(1.0, abs=0.05)
     assert report["device"]["emulated"] is True and report["device"]["measured_on"] == "EMULATED"
     assert "EMULATED" in r.stdout and "FPS" in r.stdout
-    assert set(report["stages_ms"]) == {"snapshot", "infer", "total"}
+    assert set(report["stages_ms"]) == {"capture", "inference", "total"}
     assert report["run"]["frames"] == 40 and report["dropped_frames"]["count"] == 0
     assert report["memory"]["heap_free_bytes"]["min"] > 0
     assert report["model"]["name"] == "masks_int8.tflite" and report["model"]["macs"] > 0
