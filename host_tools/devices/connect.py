@@ -16,9 +16,8 @@ def _one_emulated(kind: str, start: str) -> dict:
     if not boards:
         raise DeviceError(f"no emulated board answers to {kind}: start one with `{start}`")
     if len(boards) > 1:
-        names = "; ".join(
-            b.get("adb") and f"adb:{b['adb']} or ssh:{b['ssh']}" or f"serial:{b.get('port')}" for b in boards
-        )
+        names = "; ".join(b.get("adb") and f"adb:{b['adb']} or ssh:{b['ssh']}" or f"serial:{b.get('port')}"
+                          for b in boards)
         raise DeviceError(f"{len(boards)} emulated boards answer to {kind}; name one: {names}")
     return boards[0]
 

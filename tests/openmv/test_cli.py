@@ -184,17 +184,8 @@ def test_corrupt_images_and_bombs_are_skipped_naming_the_file(tmp_path, masks_mo
     (frames / "002_text.png").write_text("not an image at all")
     _png_claiming(frames / "003_bomb.png", 100_000, 100_000)
     (frames / "004.jpg").write_bytes(good[1].read_bytes())
-    proc = _sim(
-        "--frames",
-        str(frames),
-        "--fps",
-        "100",
-        "--json",
-        "--fs",
-        str(tmp_path / "fs"),
-        "--model",
-        str(masks_model),
-    )
+    proc = _sim("--frames", str(frames), "--fps", "100", "--json", "--fs", str(tmp_path / "fs"),
+                "--model", str(masks_model))
     assert proc.returncode == 0, proc.stderr
     assert len(proc.stdout.splitlines()) == 2  # the two readable frames
     for name in ("001_corrupt.jpg", "002_text.png", "003_bomb.png"):

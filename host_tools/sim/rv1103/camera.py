@@ -26,9 +26,8 @@ KEEP_NAMES = 10000  # frame names remembered for the reader's lines
 
 
 class Camera:
-    def __init__(
-        self, frames: Iterator[Frame], fifo: Path, limit: int | None = None, fps: float | None = None
-    ) -> None:
+    def __init__(self, frames: Iterator[Frame], fifo: Path, limit: int | None = None,
+                 fps: float | None = None) -> None:
         self.frames = frames
         self.fps = fps  # a camera held to this frame rate: a frame is not handed over before its time
         self._due = 0.0
@@ -79,9 +78,8 @@ class Camera:
                     if fd is None:
                         return
                     self._reader_frames = 0
-                frame = pending or (
-                    None if self.limit is not None and self.sent >= self.limit else next(self.frames, None)
-                )
+                frame = pending or (None if self.limit is not None and self.sent >= self.limit
+                                    else next(self.frames, None))
                 pending = None
                 if frame is None:
                     return  # end of frames: closing the FIFO ends the reader's source
@@ -97,7 +95,7 @@ class Camera:
                 try:
                     view = memoryview(data)
                     while view:
-                        view = view[os.write(fd, view) :]
+                        view = view[os.write(fd, view):]
                 except BrokenPipeError:  # the reader went away (restart): wait for the next one
                     os.close(fd)
                     fd, pending = None, frame

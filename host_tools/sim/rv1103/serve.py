@@ -73,18 +73,14 @@ def board_model(model: Path | None, models_dir: Path) -> tuple[Path, ModelTwin]:
     if model is None:
         model = card_board_model(default_card())
         if model is None:
-            raise UsageError(
-                f"the default model card {default_card()} lists no .rknn that exists here (an "
-                "installed package carries no board model); give --model M.rknn"
-            )
+            raise UsageError(f"the default model card {default_card()} lists no .rknn that exists here (an "
+                             "installed package carries no board model); give --model M.rknn")
     if not model.is_file():
         raise UsageError(f"--model {model}: no such file")
     hit = Catalogue(models_dir).find(sha256_file(model), model.stat().st_size)
     if hit is None:
-        raise UsageError(
-            f"--model {model}: no model card under {models_dir} lists this file, so the "
-            "emulated NPU cannot find its ONNX twin (a .rknn cannot run on this host)"
-        )
+        raise UsageError(f"--model {model}: no model card under {models_dir} lists this file, so the "
+                         "emulated NPU cannot find its ONNX twin (a .rknn cannot run on this host)")
     return model, hit[1]
 
 
@@ -153,13 +149,8 @@ def serve(opts: ServeOptions) -> int:
         cleanup.append(figures.stop)
         machine.boot()
         cleanup.append(machine.shutdown)
-        about = {
-            "frames": str(frames_path),
-            "model": model.name,
-            "engine": npu.description,
-            "arch": opts.arch,
-            "confine": machine.mode,
-        }
+        about = {"frames": str(frames_path), "model": model.name, "engine": npu.description,
+                 "arch": opts.arch, "confine": machine.mode}
         return asyncio.run(_serve(machine, figures, host_key, client_key, root, host_dir, opts, about))
     finally:
         for step in reversed(cleanup):
@@ -171,16 +162,8 @@ def serve(opts: ServeOptions) -> int:
             shutil.rmtree(temp, ignore_errors=True)
 
 
-async def _serve(
-    machine: Machine,
-    figures: ProcFigures,
-    host_key,
-    client_key: Path,
-    root: Path,
-    host_dir: Path,
-    opts: ServeOptions,
-    about: dict,
-) -> int:
+async def _serve(machine: Machine, figures: ProcFigures, host_key, client_key: Path, root: Path,
+                 host_dir: Path, opts: ServeOptions, about: dict) -> int:
     from host_tools.sim.rv1103.adbd import AdbDaemon
     from host_tools.sim.rv1103.sshd import BoardSSH
 
@@ -195,25 +178,16 @@ async def _serve(
     except OSError as exc:
         raise HostToolsError(f"cannot listen on {opts.bind}: {exc.strerror or exc}") from None
     known_hosts = write_known_hosts(host_dir, opts.bind, ssh_port, host_key)
-    info = {
-        "adb": f"{opts.bind}:{adb_port}",
-        "ssh": f"root@{opts.bind}:{ssh_port}",
-        "ssh_key": str(client_key),
-        "ssh_known_hosts": str(known_hosts),
-        "root": str(root),
-        "device": DEVICE,
-        "emulated": True,
-        **about,
-    }
+    info = {"adb": f"{opts.bind}:{adb_port}", "ssh": f"root@{opts.bind}:{ssh_port}",
+            "ssh_key": str(client_key), "ssh_known_hosts": str(known_hosts), "root": str(root),
+            "device": DEVICE, "emulated": True, **about}
     entry = registry.register(info)
     try:
         print(json.dumps(info), flush=True)
-        _log(
-            f"EMULATED Luckfox Pico (RV1103) up: adb connect {info['adb']}  |  ssh -i {client_key} "
-            f"-p {ssh_port} root@{opts.bind}  |  device root {root}. The board program runs with an "
-            f"emulated camera ({about['frames']}) and NPU ({about['engine']}); figures are this host's, "
-            "not a board's."
-        )
+        _log(f"EMULATED Luckfox Pico (RV1103) up: adb connect {info['adb']}  |  ssh -i {client_key} "
+             f"-p {ssh_port} root@{opts.bind}  |  device root {root}. The board program runs with an "
+             f"emulated camera ({about['frames']}) and NPU ({about['engine']}); figures are this host's, "
+             "not a board's.")
         while not stop.is_set():
             try:
                 await asyncio.wait_for(stop.wait(), 1.0)
