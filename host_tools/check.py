@@ -44,7 +44,13 @@ def check_openmv(board: str, model: Path, config: Path | None) -> list[str]:
             )
     if config is None and (OPENMV_APP_DIR / flash.CONFIG_NAME).is_file():
         config = OPENMV_APP_DIR / flash.CONFIG_NAME
-    data = _try(problems, flash.validate_config, config, labels) if config is not None else None
+    data = None
+    if config is not None and labels is not None:
+        data = _try(problems, flash.validate_config, config, labels)
+    elif config is not None:  # without labels the app's rules would only repeat that problem: JSON only
+        raw = _try(problems, flash._read, config, "config")
+        errors = flash._plain_json_errors(raw) if raw is not None else []
+        problems += [f"config {config}: {e}" for e in errors]
     pixformat, framesize = flash.config_settings(data) if data else ("RGB565", "QVGA")
     graph = _try(problems, read_tflite, model)
     if graph is None:

@@ -100,7 +100,8 @@ def test_check_exit_codes_and_every_problem(tmp_path):
     bad = tmp_path / "config.json"
     bad.write_text('{"threshold": 7, "framesize": "HUGE"}')
     model = tmp_path / "hog.tflite"
-    model.write_bytes((FIXTURES / "arena_hog.tflite").read_bytes())  # no labels file beside it
+    model.write_bytes((FIXTURES / "arena_hog.tflite").read_bytes())
+    model.with_suffix(".txt").write_text("a\nb\n")  # 2 labels for 3 outputs
     r = cli("check", "--board", "h7", "--model", str(model), "--config", str(bad), "--json")
     assert r.returncode == 4, r.stdout + r.stderr
     problems = json.loads(r.stdout)["problems"]
