@@ -14,6 +14,8 @@ mean and standard deviation in ms, dropped frames (gaps in the frame index), the
 reports (OpenMV: the app's heap free; RV1103: /proc), the model's size and MACs, the board and firmware,
 and whether the figures come from a REAL or an EMULATED board. Against an emulated board the timings are
 this host's; the board's ESTIMATED inference time (host_tools profile's cost model) is shown beside them.
+Without --model the model is found by its SHA-256 on the device among models/ (on an OpenMV camera this
+stops the app to read the file, and the bench restarts it).
 
 --json writes the report (schema: host_tools/bench/bench_result.schema.json, versioned by its "schema"
 field), --csv one row per frame, --plot a PNG (latency histogram, per-stage bars, FPS over time).
@@ -35,8 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_device_arguments(p)
     span = p.add_mutually_exclusive_group()
-    span.add_argument("--seconds", type=float, help="measure for S seconds (default: 10)")
-    span.add_argument("--frames", type=int, help="measure N frames")
+    span.add_argument("--seconds", type=float, metavar="S", help="measure for S seconds (default: 10)")
+    span.add_argument("--frames", type=int, metavar="N", help="measure N frames")
     p.add_argument("--warmup", type=int, default=3, metavar="K", help="frames to skip first (default 3)")
     p.add_argument(
         "--model",
