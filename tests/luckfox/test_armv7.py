@@ -48,3 +48,24 @@ def test_armv7_board_program_under_qemu(env, tmp_path, h, adb):
         finally:
             assert board.stop() == 0
     assert lines["armv7"] == lines["host"] and len(lines["host"][0]["crops"]) == 3
+
+
+def test_flash_sends_the_armv7_program_to_an_armv7_board(env, tmp_path, h, adb):
+    """flash picks the build the emulated board runs (ARMv7, under qemu) and the release is healthy."""
+    import subprocess
+    import sys
+
+    from host_tools.deploy.plan import elf_machine
+
+    board = h.start_board(env, tmp_path, "--arch", "armv7", "--bare")
+    try:
+        argv = [sys.executable, "-m", "host_tools", "flash", "--device", f"adb:{board.info['adb']}", "--json",
+                "--health-timeout", "120"]
+        r = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600, cwd=h.REPO)
+        assert r.returncode == 0, r.stderr
+        report = json.loads(r.stdout)
+        assert report["ok"] and report["health"]["lines"] >= 3
+        program = board.root / "userdata/classifier/releases" / report["release"] / "bin/rv1103_app"
+        assert elf_machine(program.read_bytes()[:64]) == "arm"
+    finally:
+        assert board.stop() == 0
