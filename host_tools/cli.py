@@ -30,14 +30,17 @@ typical session (emulated OpenMV H7, no board needed):
 emulated RV1103 (the board program, ONNX Runtime on the model's ONNX twin standing in for the NPU):
   host_tools sim rv1103 --frames rv1103_app/sample_frames                # one run, a line per frame
   host_tools sim rv1103 --serve &                                      # an emulated Luckfox: adb + ssh
+  host_tools flash --device sim:rv1103                                 # a verified release, health-checked
   host_tools stream --device sim:rv1103                                # (or adb[:SERIAL], ssh:HOST)
+  host_tools rollback --device sim:rv1103                              # back one release
 devices: --device sim:openmv | sim:rv1103 | serial:PORT | adb[:SERIAL] | ssh:[USER@]HOST[:PORT]
          (`host_tools devices` lists them; --port P is short for serial:P)
 
 options of every command: -q (errors only), -v (more detail), --debug (protocol trace; traceback on error)
 
 exit codes: 0 ok, 1 error, 2 bad arguments or input, 3 device or link error,
-            4 refused before anything was changed (e.g. model over the board's budget), 130 interrupted
+            4 refused before anything was changed (e.g. model over the board's budget), 130 interrupted;
+            RV1103 flash/rollback: 1 when the new release was not healthy (the previous one runs again)
 """
 
 
