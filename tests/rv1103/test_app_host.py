@@ -409,6 +409,30 @@ def test_image_formats_and_bad_files(app_bin, scene, tmp_path, helpers):
     assert "i.jpg: " in r.stderr
     # Files that do not decode are not frames: the numbers stay consecutive (from 1).
     assert [x["frame"] for x in recs] == list(range(1, len(recs) + 1))
+    # Both emulated cameras follow the board program's rule (host_tools/sim/frame_files.py): the same files
+    # decoded, in the same order, the same ones skipped. Plus what only a folder can hold: a hidden image,
+    # a folder named like one, an image type the board does not read.
+    (frames / ".hidden.png").write_bytes((frames / "b.png").read_bytes())
+    (frames / "j_dir.png").mkdir()
+    Image.fromarray(red).save(frames / "k.gif")
+    r = run_once(app_bin, {**scene, "frames": frames})
+    board = [json.loads(ln)["crops"][0]["scores"]["red"] for ln in r.stdout.splitlines()]
+    board_skipped = sorted(ln.split("skipping frame: ")[1].split(":")[0].rsplit("/", 1)[-1]
+                           for ln in r.stderr.splitlines() if "skipping frame" in ln)
+    assert "(10 files," in r.stderr and "j_dir.png" in board_skipped
+    from host_tools.sim.openmv.frames import FrameSource
+    from host_tools.sim.rv1103.frames import open_frames
+
+    notes: list[str] = []
+    source = FrameSource(frames, on_skip=notes.append)
+    openmv = []
+    while (f := source.next()) is not None:
+        openmv.append(f)
+    rv1103 = list(open_frames(frames))
+    assert len(openmv) == len(rv1103) == len(board) == 4
+    assert all(np.array_equal(a, b.rgb) for a, b in zip(openmv, rv1103, strict=True))
+    assert [f.name for f in rv1103] == ["a_p5.pgm", "b.png", "e.jpg", "g.BMP"]
+    assert sorted(n.split("skipped ", 1)[1].split(": ")[0].rsplit("/", 1)[-1] for n in notes) == board_skipped
 
 
 def test_deploy_layout(app_bin, tmp_path):
