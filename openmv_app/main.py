@@ -2,6 +2,7 @@
 # print one JSON line per frame. Settings come from config.json (see README.md); a bad config.json is
 # reported and the last good settings stay in force. Runs on OpenMV firmware >= 4.5.6 (`ml`) and on
 # older firmware with the legacy `tf` module.
+import gc
 import os
 import time
 
@@ -162,6 +163,9 @@ def main():
             },
             "fps": round(1000000.0 / period, 2) if period > 0 else 0.0,
             "smoothing": {"frames": cfg["smoothing"], "threshold": cfg["threshold"]},
+            # gc.mem_free() sums the heap's free blocks (a walk of its allocation table: tens of us on
+            # the H7), for host_tools bench.
+            "mem": {"heap_free": gc.mem_free()},
         }
         print(json.dumps(line))
         new_sig = config_signature()
