@@ -140,3 +140,20 @@ def test_events_read_as_old_to_new() -> None:
     bad = parse_line(json.dumps({"schema": 1, "board": "openmv", "event": "config", "frame": 4,
                                  "accepted": False, "message": "smoothing: must be from 1 to 30 frames"}))
     assert isinstance(bad, Event) and "rejected" in format_event(bad) and "from 1 to 30" in format_event(bad)
+
+
+def test_the_live_page_gets_the_explanation_and_the_reloads() -> None:
+    from host_tools.watch.state import LiveState
+
+    state = LiveState("test")
+    r = parse_result(openmv_line())
+    assert r is not None
+    state.add_result(r)
+    state.add_event(parse_line(json.dumps({"schema": 1, "board": "openmv", "event": "config", "frame": 3,
+                                           "changes": {"threshold": [0.5, 0.6]}})))
+    snap = json.loads(json.dumps(state.snapshot()))  # what /api/state serves
+    res = snap["result"]
+    assert res["threshold"] == 0.6 and res["label"] is None and res["raw"]["label"] == "good"
+    assert res["why"] == explain(r) and list(res["ms"]) == ["capture", "inference", "total"]
+    assert snap["events"] == ["config reloaded after frame 3: threshold 0.5 -> 0.6"]
+    assert state.history[-1].infer_ms == 40.0
