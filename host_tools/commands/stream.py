@@ -84,8 +84,9 @@ def run(args: argparse.Namespace) -> int:
             if isinstance(ev, Idle):
                 running = current["src"].running
                 if running is not None and not running():
-                    msg = ("no app is running on the camera: it ended, or it was stopped (by an interrupted "
-                           f"flash, for one); start it again with `host_tools stream --device {name} "
+                    again = f"--port {name.target}" if name.kind == "serial" else f"--device {name}"
+                    msg = ("no app is running on the camera: it ended, or it was stopped (by an "
+                           f"interrupted flash, for one); start it again with `host_tools stream {again} "
                            "--restart` (or the camera's reset button)")
                     if seen:
                         console.info(msg)
