@@ -52,8 +52,11 @@ class Stream:
                 self.proc.kill()
 
 
-def test_stream_reconnects_after_the_program_restarts_and_says_what_it_missed(board, serial, env, h, adb):
-    s = Stream(env, h, "--device", f"adb:{serial}", "--json", "--count", "12")
+@pytest.mark.parametrize("link", ["adb", "ssh"])
+def test_stream_reconnects_after_the_program_restarts_and_says_what_it_missed(board, serial, env, h, adb,
+                                                                             link):
+    name = f"adb:{serial}" if link == "adb" else f"ssh:{board.info['ssh']}"
+    s = Stream(env, h, "--device", name, "--json", "--count", "12")
     s.wait_for(lambda: len(s.out) >= 3, "first results")
     r = adb("-s", serial, "shell", "/etc/init.d/S99classifier restart")
     assert r.returncode == 0, r.stderr
