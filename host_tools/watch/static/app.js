@@ -212,7 +212,7 @@ function render(s) {
     drawStages(r.ms);
   }
   drawLatency(s.history, s.latency);
-  $("events").textContent = (s.events || []).slice(-3).join("\n");
+  $("events").textContent = (s.events || []).slice(-3).join("\n");  // config reloads: old -> new
   showFrame(s.frame);
 }
 
