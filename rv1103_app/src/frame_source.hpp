@@ -26,8 +26,8 @@ class FrameSource {
 
 struct SourceOptions {
     std::string path;  // folder, image file, .y4m file, or /dev/videoN
-    int width = 640;   // V4L2 only: requested capture size
-    int height = 480;
+    int width = 768;   // V4L2 only: requested capture size
+    int height = 432;
     int buffers = 3;    // V4L2 only: mmap buffers
     bool loop = false;  // folder / y4m: start again at the end
 };

@@ -43,6 +43,12 @@ std::unique_ptr<rv1103::TcpBroadcast> open_tcp(const rv1103::Options& o, int por
 }
 
 int run(const rv1103::Options& opts) {
+    if (opts.dump_attrs) {  // for a board's record of its runtime (tests/support/fake_rknn/fixtures)
+        const std::string model =
+            opts.model.empty() ? resolve_model(opts, camrt::load_config(opts.config)) : opts.model;
+        const std::string text = rv1103::dump_attrs(model) + "\n";
+        return std::fwrite(text.data(), 1, text.size(), stdout) == text.size() ? 0 : 1;
+    }
     rv1103::install_signal_handlers();
     // The first config must be good: there is nothing to fall back on yet.
     const camrt::Config first = camrt::load_config(opts.config);

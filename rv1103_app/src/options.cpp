@@ -37,9 +37,11 @@ std::string usage(bool have_rknn) {
         "] [--model model.rknn] [--engine-cmd CMD | --engine-socket PATH]\n"
         "                  [--pipe-w-stride-pad N] [--count N] [--fps F] [--port N|auto|0] [--bind ADDR]\n"
         "                  [--max-clients N] [--width W --height H]\n"
-        "                  [--loop] [--no-stdout]\n"
+        "                  [--loop] [--no-stdout] [--dump-attrs]\n"
         "One JSON line per frame on stdout and to every TCP client. SIGHUP or a changed config file reloads\n"
-        "the config (a bad file is rejected, the last good one stays); SIGTERM/SIGINT stop cleanly.\n";
+        "the config (a bad file is rejected, the last good one stays); SIGTERM/SIGINT stop cleanly.\n"
+        "--width/--height: camera size (default 768x432, 16:9 like the sensor). --dump-attrs: print what the\n"
+        "RKNN runtime reports for the model (versions, tensor attributes) as JSON and exit.\n";
     if (!have_rknn) u += "This build has no RKNN engine (configure with -DRKNN_RUNTIME_DIR=... for the board).\n";
     return u;
 }
@@ -87,6 +89,8 @@ Options parse_options(int argc, char** argv) {
             o.height = static_cast<int>(to_int(a, value(), 16, 4096));
         } else if (a == "--loop") {
             o.loop = true;
+        } else if (a == "--dump-attrs") {
+            o.dump_attrs = true;
         } else if (a == "--no-stdout") {
             o.no_stdout = true;
         } else {
