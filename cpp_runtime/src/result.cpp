@@ -67,7 +67,9 @@ std::string to_json_line(const FrameResult& r, const std::vector<std::string>& l
     write_ms(out, "inference", r.ms.inference);
     write_ms(out, "postprocess", r.ms.postprocess);
     write_ms(out, "total", r.ms.total);
-    out += "}}";
+    out += "},\"dropped\":";
+    out += std::to_string(r.dropped);
+    out += '}';
     return out;
 }
 

@@ -66,6 +66,8 @@ int run(const rv1103::Options& opts) {
     so.width = opts.width;
     so.height = opts.height;
     so.loop = opts.loop;
+    so.warmup = opts.warmup;
+    so.yuv_range = opts.yuv_range;
     std::unique_ptr<rv1103::FrameSource> source = rv1103::open_source(so);
     log("frames from " + source->describe());
 
@@ -108,7 +110,9 @@ int run(const rv1103::Options& opts) {
         const std::uint64_t this_index = index++;
         std::string line;
         try {
-            line = pipeline.json_line(pipeline.process(frame.view, this_index, capture_ms));
+            camrt::FrameResult result = pipeline.process(frame.view, this_index, capture_ms);
+            result.dropped = frame.dropped;
+            line = pipeline.json_line(result);
         } catch (const std::invalid_argument& e) {  // FrameTooSmall, odd NV12 size...: skip this frame
             log("frame " + std::to_string(this_index) + " (" + frame.name + ") skipped: " + e.what());
             continue;

@@ -29,8 +29,10 @@ struct Options {
     // the ISP scales both axes alike (640x480 from 16:9 squeezes subjects 25%); the three crops cover it.
     int width = 768;
     int height = 432;
-    bool loop = false;       // replay a folder / video forever
-    bool no_stdout = false;  // JSON lines only on TCP (the init script uses this)
+    int warmup = 15;                 // V4L2: frames dropped after opening the camera (auto exposure settling)
+    std::string yuv_range = "auto";  // V4L2: auto (as the driver reports) | full | limited
+    bool loop = false;               // replay a folder / video forever
+    bool no_stdout = false;          // JSON lines only on TCP (the init script uses this)
     bool help = false;
     bool dump_attrs = false;  // print the RKNN runtime's tensor attributes for the model as JSON, then exit
 };

@@ -294,7 +294,7 @@ std::unique_ptr<FrameSource> open_y4m(const std::string& path, bool loop) {
 std::unique_ptr<FrameSource> open_source(const SourceOptions& opts) {
     if (opts.path.empty()) throw std::runtime_error("no frame source given");
     if (opts.path.compare(0, 10, "/dev/video") == 0) {
-        return open_v4l2(opts.path, opts.width, opts.height, opts.buffers);
+        return open_v4l2(opts);
     }
     struct stat st {};
     if (::stat(opts.path.c_str(), &st) != 0) throw std::runtime_error(opts.path + ": no such file or folder");

@@ -126,6 +126,7 @@ TEST_CASE("FrameResult JSON line has the documented keys, order and precision") 
     r.ms.inference = 27.1;
     r.ms.postprocess = 0.0111;
     r.ms.total = 29.1235;
+    r.dropped = 7;
     const std::string line = camrt::to_json_line(r, {"bird", "not \"bird\""});
     CHECK_EQ(line, std::string("{\"frame\":42,\"decision\":\"bird\",\"score\":0.8731,\"raw\":null,\"crops\":["
                                "{\"x\":0,\"y\":0,\"w\":480,\"h\":480,\"vote\":\"bird\",\"scores\":{\"bird\":0.9123,"
@@ -133,7 +134,7 @@ TEST_CASE("FrameResult JSON line has the documented keys, order and precision") 
                                "{\"x\":160,\"y\":0,\"w\":480,\"h\":480,\"vote\":null,\"scores\":{\"bird\":0.4000,"
                                "\"not \\\"bird\\\"\":0.6000}}],"
                                "\"ms\":{\"capture\":1.200,\"preprocess\":0.812,\"inference\":27.100,"
-                               "\"postprocess\":0.011,\"total\":29.123}}"));
+                               "\"postprocess\":0.011,\"total\":29.123},\"dropped\":7}"));
     CHECK(line.find('\n') == std::string::npos);
     // It is valid JSON for the parser too.
     const json::Value v = json::parse(line);

@@ -66,7 +66,7 @@ def test_json_lines_follow_the_contract(setup, capsys):
     assert "EMULATED RV1103" in err
     sizes = [(192, 64), (64, 192), (64, 64)]
     for i, (rec, (fw, fh)) in enumerate(zip(recs, sizes, strict=True)):
-        assert list(rec) == ["frame", "decision", "score", "raw", "crops", "ms"]
+        assert list(rec) == ["frame", "decision", "score", "raw", "crops", "ms", "dropped"]
         assert rec["frame"] == i
         assert list(rec["ms"]) == ["capture", "preprocess", "inference", "postprocess", "total"]
         assert rec["ms"]["total"] >= rec["ms"]["inference"] > 0
