@@ -54,7 +54,8 @@ def board(request, tmp_path):
     if request.param == "busybox":  # BusyBox's applets first on PATH, as on the board
         applets = tmp_path / "applets"
         applets.mkdir()
-        for name in ("start-stop-daemon", "date", "pidof", "sleep", "cat", "rm", "tr", "tail", "wc"):
+        for name in ("start-stop-daemon", "date", "pidof", "sleep", "cat", "rm", "tr", "tail", "wc", "df", "awk",
+                     "dirname"):
             (applets / name).symlink_to(shutil.which("busybox"))
         env["PATH"] = f"{applets}:{env['PATH']}"
 
@@ -187,6 +188,7 @@ def test_rkipc_is_awaited_and_stopped_and_the_dhcp_client_comes_back(board, tmp_
     bindir.mkdir()
     rkipc = _named_sleeper(bindir, "rkipc")
     udhcpc = _named_sleeper(bindir, "udhcpc")
+    (bindir / "rkipc").chmod(0o755)  # the image has rkipc: the script waits for it
     stopper = bindir / "RkLunch-stop.sh"  # as the board's: ends rkipc and the DHCP client (ours, by pid)
     stopper.write_text(f"#!/bin/sh\nkill $(cat {tmp_path / 'pids'}) 2>/dev/null\nexit 0\n")
     stopper.chmod(0o755)

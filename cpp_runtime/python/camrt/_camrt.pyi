@@ -307,6 +307,13 @@ class FrameResult:
     def raw_score(self) -> float: ...
 
     @property
+    def dropped(self) -> int:
+        """frames the source skipped so far (set by the caller)"""
+
+    @dropped.setter
+    def dropped(self, arg: int, /) -> None: ...
+
+    @property
     def crops(self) -> list[CropResult]: ...
 
     @property
