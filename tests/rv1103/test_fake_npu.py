@@ -37,10 +37,12 @@ def apps(tmp_path_factory) -> tuple[Path, Path]:
         subprocess.run(["cmake", "-S", str(REPO), "-B", str(build), *gen, "-DBUILD_TESTING=ON",
                         "-DBUILD_PYTHON_BINDINGS=OFF", "-DCMAKE_BUILD_TYPE=Release"], check=True,
                        capture_output=True)
-    r = subprocess.run(["cmake", "--build", str(build), "--target", "rv1103_app", "rv1103_app_fakenpu", "-j", "2"],
-                       capture_output=True, text=True)
+    targets = ["rv1103_app", "rv1103_app_fakenpu"]
+    r = subprocess.run(["cmake", "--build", str(build), "--target", *targets, "-j", "2"], capture_output=True,
+                       text=True)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    return build / "rv1103_app" / "rv1103_app", build / "tests" / "support" / "fake_rknn" / "rv1103_app_fakenpu"
+    fake = build / "tests" / "support" / "fake_rknn" / "rv1103_app_fakenpu"
+    return build / "rv1103_app" / "rv1103_app", fake
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +59,10 @@ def run_app(exe: Path, tmp_path: Path, extra: list[str], env: dict[str, str] | N
             count: int = 6) -> subprocess.CompletedProcess:
     cfg = tmp_path / "config.json"
     cfg.write_text((REPO / "rv1103_app" / "deploy" / "config.json").read_text())
-    argv = [str(exe), "--config", str(cfg), "--model", str(MODEL), "--frames", str(FRAMES), "--count", str(count),
-            "--fps", "0", "--port", "0", *extra]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})})
+    argv = [str(exe), "--config", str(cfg), "--model", str(MODEL), "--frames", str(FRAMES), "--count",
+            str(count), "--fps", "0", "--port", "0", *extra]
+    env = {**os.environ, **(env or {})}
+    return subprocess.run(argv, capture_output=True, text=True, timeout=300, env=env)
 
 
 def test_the_rknn_engine_over_the_fake_runtime_agrees_with_the_pipe_engine(apps, npu, tmp_path):
@@ -117,7 +120,8 @@ def test_the_nhwc_output_query_refused_falls_back_to_the_native_layout(apps, npu
     fx["native_nhwc_output"] = {"error": -5}
     fixture = tmp_path / "no_nhwc.json"
     fixture.write_text(json.dumps(fx))
-    r = run_app(fake, tmp_path, [], {"FAKE_RKNN_FIXTURE": str(fixture), "FAKE_RKNN_SOCKET": str(npu)}, count=2)
+    env = {"FAKE_RKNN_FIXTURE": str(fixture), "FAKE_RKNN_SOCKET": str(npu)}
+    r = run_app(fake, tmp_path, [], env, count=2)
     assert r.returncode == 0, r.stderr
     assert "from NATIVE_OUTPUT_ATTR (NATIVE_NHWC_OUTPUT_ATTR: RKNN_ERR_PARAM_INVALID)" in r.stderr
     assert len(r.stdout.splitlines()) == 2

@@ -54,8 +54,8 @@ def board(request, tmp_path):
     if request.param == "busybox":  # BusyBox's applets first on PATH, as on the board
         applets = tmp_path / "applets"
         applets.mkdir()
-        for name in ("start-stop-daemon", "date", "pidof", "sleep", "cat", "rm", "tr", "tail", "wc", "df", "awk",
-                     "dirname"):
+        for name in ("start-stop-daemon", "date", "pidof", "sleep", "cat", "rm", "tr", "tail", "wc", "df",
+                     "awk", "dirname"):
             (applets / name).symlink_to(shutil.which("busybox"))
         env["PATH"] = f"{applets}:{env['PATH']}"
 
@@ -236,5 +236,6 @@ def test_the_log_in_ram_is_capped(board, tmp_path):
     board_env.update(LOG_MAX="4096", LOG_CHECK_S="1")
     log.write_text("old line\n" * 2000)  # 18 000 bytes from an earlier run
     assert run("start").returncode == 0
-    assert wait_until(lambda: log.stat().st_size < 4096 and "log cut" in log.read_text(), 20), log.stat().st_size
+    capped = wait_until(lambda: log.stat().st_size < 4096 and "log cut" in log.read_text(), 20)
+    assert capped, log.stat().st_size
     assert run("stop").returncode == 0
