@@ -200,6 +200,34 @@ class ConfigWatcher:
     @property
     def generation(self) -> int: ...
 
+class VoteWhy:
+    @property
+    def candidate(self) -> int: ...
+
+    @property
+    def votes(self) -> int: ...
+
+    @property
+    def need(self) -> int: ...
+
+    @property
+    def penalty(self) -> float: ...
+
+    @property
+    def score(self) -> float: ...
+
+    @property
+    def threshold(self) -> float: ...
+
+    @property
+    def hysteresis(self) -> int: ...
+
+    @property
+    def pending(self) -> int: ...
+
+    @property
+    def pending_count(self) -> int: ...
+
 class Vote:
     @property
     def decision(self) -> int: ...
@@ -218,6 +246,9 @@ class Vote:
 
     @property
     def mean(self) -> list[float]: ...
+
+    @property
+    def why(self) -> VoteWhy: ...
 
 class Voter:
     def __init__(self, thresholds: Sequence[float], penalty: float = 0.1, k: int = 2, hysteresis: int = 0, fallback: int = -1) -> None: ...
@@ -307,6 +338,7 @@ class FrameResult:
     def raw_score(self) -> float: ...
 
     @property
+    def mean(self) -> list[float]: ...
     def dropped(self) -> int:
         """frames the source skipped so far (set by the caller)"""
 
@@ -317,7 +349,16 @@ class FrameResult:
     def crops(self) -> list[CropResult]: ...
 
     @property
+    def vote(self) -> VoteWhy: ...
+
+    @property
     def ms(self) -> StageTimes: ...
+
+    @property
+    def fps(self) -> float: ...
+
+    @fps.setter
+    def fps(self, arg: float, /) -> None: ...
 
 def to_json_line(result: FrameResult, labels: Sequence[str]) -> str:
     """
