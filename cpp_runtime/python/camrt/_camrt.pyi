@@ -339,6 +339,8 @@ class FrameResult:
 
     @property
     def mean(self) -> list[float]: ...
+
+    @property
     def dropped(self) -> int:
         """frames the source skipped so far (set by the caller)"""
 
