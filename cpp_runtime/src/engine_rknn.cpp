@@ -219,9 +219,10 @@ RknnEngine::RknnEngine(const std::string& model_path) : impl_(new Impl) {
         m.out_attr.index = 0;
         ret = rknn_query(m.ctx, RKNN_QUERY_NATIVE_OUTPUT_ATTR, &m.out_attr, sizeof m.out_attr);
         if (ret != RKNN_SUCC) {
-            fail("rknn_query(RKNN_QUERY_NATIVE_OUTPUT_ATTR) after RKNN_QUERY_NATIVE_NHWC_OUTPUT_ATTR failed with " +
-                     std::to_string(nhwc_ret) + ";",
-                 ret);
+            const std::string tried =
+                " (tried after RKNN_QUERY_NATIVE_NHWC_OUTPUT_ATTR failed: " + std::to_string(nhwc_ret) + " " +
+                rknn_error_name(nhwc_ret) + ")";
+            fail("rknn_query(RKNN_QUERY_NATIVE_OUTPUT_ATTR)", ret, tried.c_str());
         }
         m.info.output_query = "NATIVE_OUTPUT_ATTR (NATIVE_NHWC_OUTPUT_ATTR: " + rknn_error_name(nhwc_ret) + ")";
     }

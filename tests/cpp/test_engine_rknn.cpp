@@ -252,8 +252,9 @@ TEST_CASE("the NHWC output query falls back to the native one; both refused is a
     fake_rknn::set_fixture(fixture("padded_rows_nc1hwc2.json"));
     fake_rknn::inject_error("rknn_query", 5, RKNN_ERR_FAIL);  // the 5th query: NATIVE_OUTPUT_ATTR
     CHECK_THROWS_WITH_AS(camrt::RknnEngine{c.path},
-                         doctest::Contains("rknn_query(RKNN_QUERY_NATIVE_OUTPUT_ATTR) after "
-                                           "RKNN_QUERY_NATIVE_NHWC_OUTPUT_ATTR failed with -5; failed: -1"),
+                         doctest::Contains("rknn_query(RKNN_QUERY_NATIVE_OUTPUT_ATTR) failed: -1 RKNN_ERR_FAIL (tried "
+                                           "after RKNN_QUERY_NATIVE_NHWC_OUTPUT_ATTR failed: -5 "
+                                           "RKNN_ERR_PARAM_INVALID)"),
                          std::runtime_error);
     check_no_misuse();
     check_released();
@@ -339,7 +340,7 @@ TEST_CASE("an error from every call: named in the message, nothing leaked") {
         {"rknn_query", 2, "rknn_query(RKNN_QUERY_IN_OUT_NUM) failed: -2 RKNN_ERR_TIMEOUT"},
         {"rknn_query", 3, "rknn_query(RKNN_QUERY_NATIVE_INPUT_ATTR) failed: -2"},
         {"rknn_query", 4, ""},  // NATIVE_NHWC_OUTPUT_ATTR: this fixture refuses it anyway
-        {"rknn_query", 5, "rknn_query(RKNN_QUERY_NATIVE_OUTPUT_ATTR) after"},
+        {"rknn_query", 5, "rknn_query(RKNN_QUERY_NATIVE_OUTPUT_ATTR) failed: -2 RKNN_ERR_TIMEOUT (tried after"},
         {"rknn_query", 6, ""},  // OUTPUT_ATTR (logical count): falls back to the native count
         {"rknn_create_mem", 1, "rknn_create_mem(input, 26880) failed: -4 RKNN_ERR_MALLOC_FAIL"},
         {"rknn_create_mem", 2, "rknn_create_mem(output, 16) failed: -4"},
