@@ -12,6 +12,7 @@ except ImportError:
 
 import cam
 import config
+import decide
 import infer
 import leds
 import smoothing
@@ -72,14 +73,6 @@ def load_config(current, labels, sig):
     return cfg
 
 
-def best(scores):
-    i = 0
-    for j in range(1, len(scores)):
-        if scores[j] > scores[i]:
-            i = j
-    return i
-
-
 def main():
     labels = read_labels(LABELS)
     clf = infer.Classifier(MODEL)
@@ -106,8 +99,8 @@ def main():
                 "%s has %d labels but %s gives %d scores" % (LABELS, len(labels), MODEL, len(raw))
             )
         scores = smoother.push(raw)
-        i = best(scores)
-        label = labels[i] if scores[i] >= cfg["threshold"] else config.UNKNOWN
+        c, i = decide.decide(scores, cfg["threshold"])
+        label = labels[c] if c >= 0 else config.UNKNOWN
         leds.show(rgb, cfg["leds"].get(label, "off"))
         if cfg["stream"] and cfg["roi"] is not None:
             img.draw_rectangle(cfg["roi"], color=(255, 255, 0))
@@ -120,6 +113,8 @@ def main():
             "label": label,
             "score": round(scores[i], 5),
             "scores": {labels[k]: round(scores[k], 5) for k in range(len(labels))},
+            # before smoothing: what host_tools tune replays through other settings
+            "raw_scores": {labels[k]: round(raw[k], 5) for k in range(len(labels))},
             "ms": {
                 "snapshot": round(time.ticks_diff(t1, t0) / 1000.0, 2),
                 "infer": round(time.ticks_diff(t2, t1) / 1000.0, 2),
