@@ -114,7 +114,7 @@ def main():
             "score": round(scores[i], 5),
             "scores": {labels[k]: round(scores[k], 5) for k in range(len(labels))},
             # before smoothing: what host_tools tune replays through other settings
-            "raw_scores": {labels[k]: round(raw[k], 5) for k in range(len(labels))},
+            "raw_scores": {labels[k]: round(raw[k], 8) for k in range(len(labels))},
             "ms": {
                 "snapshot": round(time.ticks_diff(t1, t0) / 1000.0, 2),
                 "infer": round(time.ticks_diff(t2, t1) / 1000.0, 2),

@@ -54,15 +54,18 @@ def frange(spec: str, what: str) -> list[float]:
     return values
 
 
-def default_grid(session: Session) -> Grid:
+def default_grid(session: Session, current: Setting) -> Grid:
+    """On stills, hysteresis and smoothing stay as the current config has them (they cannot be measured
+    there, and a proposal must not drop what the device runs with)."""
     n_crops = len(session.frames[0].scores)
     still = not any(b - a > 1 for a, b in session.sequences())
     if session.board == "openmv":
         return Grid([round(0.3 + 0.05 * i, 2) for i in range(14)], [0.0], [1], [0],
-                    [1] if still else [1, 2, 3, 5, 8])
+                    [current.smoothing] if still else [1, 2, 3, 5, 8])
     n_classes = len(session.labels)
     thr = [round(0.3 + 0.1 * i, 2) for i in range(7)] if n_classes <= 3 else [0.4, 0.5, 0.6, 0.7, 0.8]
-    return Grid(thr, [0.0, 0.05, 0.1, 0.2], list(range(1, n_crops + 1)), [0] if still else [0, 2, 3, 5], [1])
+    return Grid(thr, [0.0, 0.05, 0.1, 0.2], list(range(1, n_crops + 1)),
+                [current.hysteresis] if still else [0, 2, 3, 5], [1])
 
 
 def settings(session: Session, grid: Grid) -> list[Setting]:
