@@ -20,7 +20,7 @@ from pathlib import Path
 
 from host_tools import console
 from host_tools.errors import HostToolsError, UsageError
-from host_tools.paths import BIRDS_DIR, MASKS_MODEL
+from host_tools.paths import MASKS_MODEL
 from host_tools.tune import configs, scores
 
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp"}

@@ -126,7 +126,7 @@ class Sweeper:
         """ROC and PR points for class `cls` as its threshold moves (the global one on OpenMV), everything
         else as in `at`: fpr, tpr (= recall), precision per threshold."""
         values = values if values is not None else [round(0.02 * i, 2) for i in range(51)]
-        negatives = int(np.sum((self.truth != cls)))
+        negatives = int(np.sum(self.truth != cls))
         points = []
         for v in values:
             thr = list(at.thresholds)
