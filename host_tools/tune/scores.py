@@ -87,7 +87,7 @@ def save(session: Session, folder: Path) -> None:
     with open(tmp, "w", encoding="utf-8") as f:
         for i, fr in enumerate(session.frames):
             rec = {"frame": i, "image": _rel(fr.image, folder), "truth": fr.truth, "seq": fr.seq,
-                   "scores": [[round(float(v), 6) for v in row] for row in fr.scores],
+                   "scores": [[float(v) for v in row] for row in fr.scores],
                    "crops": [list(c) for c in fr.crops], "t": fr.t}
             f.write(json.dumps(rec, separators=(",", ":")) + "\n")
     tmp.replace(folder / "scores.jsonl")

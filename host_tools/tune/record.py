@@ -1,0 +1,117 @@
+"""`tune record`: frames and the device's raw scores, in order, into a session folder.
+
+RV1103: each result line's per-crop scores (before voting) with the crop rectangles; the board program
+sends no pictures, so a recording from it has scores only (the page then shows no images).
+OpenMV: each line's raw_scores (before smoothing); over Protocol V2 the frame buffer is read right after
+each line, so frames/NNNNNN.jpg is the picture the app has just classified (the camera keeps no history:
+with a slow link a frame may be a later one; the scores are always the line's own).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from host_tools import console
+from host_tools.devices.connect import open_device
+from host_tools.devices.live import Frame as LiveFrame
+from host_tools.devices.live import TextLine
+from host_tools.devices.names import DeviceName
+from host_tools.errors import DeviceError, UsageError
+from host_tools.tune import scores
+
+FIRST_LINE_TIMEOUT = 20.0
+DEFAULT_FRAMES = 100
+
+
+def line_scores(line: str, board: str, labels: list[str]) -> tuple[list[list[float]], list[tuple]] | None:
+    """(per-crop or per-frame raw scores, crop rectangles) of a result line; None for other lines."""
+    text = line.strip()
+    if not text.startswith("{"):
+        return None
+    try:
+        rec = json.loads(text)
+        if board == "rv1103":
+            crops = rec["crops"]
+            return ([[float(c["scores"][lab]) for lab in labels] for c in crops],
+                    [(int(c["x"]), int(c["y"]), int(c["w"]), int(c["h"])) for c in crops])
+        raw = rec.get("raw_scores")
+        if raw is None:
+            raise DeviceError("the app on the camera prints no raw_scores (scores before smoothing): flash "
+                              "the current app (host_tools flash) and record again")
+        return [[float(raw[lab]) for lab in labels]], []
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _labels_and_config(dev) -> tuple[list[str], dict]:
+    raw = dev.read_config()
+    try:
+        cfg = json.loads(raw) if raw else {}
+    except ValueError:
+        cfg = {}
+    if dev.board == "rv1103":
+        labels = cfg.get("labels") if isinstance(cfg, dict) else None
+        if not isinstance(labels, list) or not labels:
+            raise DeviceError("the board's config.json names no labels")
+        return [str(x) for x in labels], cfg
+    text = dev.files().read_file("model.txt").decode("utf-8", "replace")
+    return [ln.strip() for ln in text.split("\n") if ln.strip()], cfg if isinstance(cfg, dict) else {}
+
+
+def record(name: DeviceName, label: str, frames: int | None, seconds: float | None, out: Path,
+           protocol: str = "auto") -> dict:
+    if frames is not None and frames < 1:
+        raise UsageError("--frames must be at least 1")
+    if seconds is not None and not seconds > 0:
+        raise UsageError("--seconds must be more than 0")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UsageError(f"--out {out}: exists and is not an empty folder (a session is never overwritten)")
+    want = frames if frames is not None else (None if seconds is not None else DEFAULT_FRAMES)
+    with open_device(name, protocol) as dev:
+        labels, cfg = _labels_and_config(dev)
+        if label not in labels:
+            raise UsageError(f"--label {label!r} is not one of the model's labels: {', '.join(labels)}")
+        console.info(f"recording {label!r} from {dev.description} "
+                     f"({f'{want} frames' if want else f'{seconds:g} s'}); Ctrl-C stops early and keeps them")
+        src = dev.open_stream(frames=dev.board == "openmv", frame_interval=0.0, restart=dev.board == "openmv")
+        got: list[scores.Frame] = []
+        images: dict[int, bytes] = {}
+        start = time.monotonic()
+        deadline_first = start + FIRST_LINE_TIMEOUT
+        try:
+            for ev in src.events:
+                now = time.monotonic()
+                if isinstance(ev, TextLine):
+                    parsed = line_scores(ev.text, dev.board, labels)
+                    if parsed is not None:
+                        got.append(scores.Frame(label, parsed[0], None, parsed[1], 0, round(now - start, 3)))
+                elif isinstance(ev, LiveFrame) and got and len(got) - 1 not in images:
+                    images[len(got) - 1] = ev.jpeg
+                if want is not None and len(got) >= want and (dev.board != "openmv" or len(got) - 1 in images):
+                    break
+                if seconds is not None and now - start >= seconds:
+                    break
+                if not got and now > deadline_first:
+                    raise DeviceError(f"no result line from {dev.description} within {FIRST_LINE_TIMEOUT:g} s: "
+                                      "is the app running?")
+        except KeyboardInterrupt:
+            console.info(f"stopped: keeping the {len(got)} frames recorded")
+        finally:
+            src.close()
+    if not got:
+        raise DeviceError("nothing was recorded")
+    if want is not None:
+        got = got[:want]
+    (out / "frames").mkdir(parents=True, exist_ok=True)
+    for i, fr in enumerate(got):
+        if i in images:
+            path = out / "frames" / f"{i:06d}.jpg"
+            path.write_bytes(images[i])
+            fr.image = path
+    session = scores.Session(dev.board, labels, got, cfg, str(cfg.get("model", "model.tflite")), str(name),
+                             dev.emulated, True, f"recorded from {dev.description}")
+    scores.save(session, out)
+    return {"frames": len(got), "images": len(images), "label": label, "device": dev.description,
+            "out": str(out), "board": dev.board}
