@@ -288,6 +288,7 @@ def rollback_device(dev: Device) -> dict:
     finally:
         ops.finish()
     return {"device": str(dev.name), "board": dev.board, "restored": target,
+            "config": data.decode("utf-8", "replace"),
             "message": f"rolled back {dev.description} to history entry {target}: {note}"}
 
 
