@@ -96,7 +96,7 @@ def check_images(images: list[tuple[str, Path]], need: tuple[int, int], board: s
             "like camera frames")
 
 
-def _default_model(board: str) -> Path:
+def default_model(board: str) -> Path:
     if board == "openmv":
         return MASKS_MODEL
     from host_tools.sim.rv1103.model_twin import load_twin
@@ -125,7 +125,7 @@ def _digest(images: list[tuple[str, Path]], model: Path, cfg: bytes, board: str)
 def score_dataset(folder: Path, board: str, model: Path | None = None, config: Path | None = None,
                   rescore: bool = False) -> scores.Session:
     """The dataset's session: from its cache when images, model and config are unchanged, else scored."""
-    model = model or _default_model(board)
+    model = model or default_model(board)
     base = configs.default_config(board)
     if config is not None:
         try:
@@ -150,7 +150,7 @@ def score_dataset(folder: Path, board: str, model: Path | None = None, config: P
     check_images(images, model_input(board, model), board, folder)
     console.info(f"scoring {len(images)} images of {folder} once on the EMULATED {board} board "
                  f"(model {model.name}); the scores are kept in {cache}")
-    lines = _run_board(board, images, model, cfg_bytes)
+    lines = run_emulated(board, [p for _, p in images], model, cfg_bytes)
     frames = []
     for i, (label, path) in enumerate(images):
         rec = lines.get(i)
@@ -176,12 +176,13 @@ def _frame_of(board: str, rec: dict, labels: list[str], truth: str, path: Path, 
     return scores.Frame(truth, rows, path, crops, seq)
 
 
-def _run_board(board: str, images: list[tuple[str, Path]], model: Path, cfg: bytes) -> dict[int, dict]:
-    """Result lines by image index (the board numbers frames in the order it reads them)."""
+def run_emulated(board: str, images: list[Path], model: Path, cfg: bytes) -> dict[int, dict]:
+    """The emulated board's result lines for `images` replayed in this order as one camera stream, by
+    image index (the board numbers frames in the order it reads them)."""
     with tempfile.TemporaryDirectory(prefix="tune-dataset-") as tmp:
         frames = Path(tmp) / "frames"
         frames.mkdir()
-        for i, (_, path) in enumerate(images):
+        for i, path in enumerate(images):
             os.symlink(path.resolve(), frames / f"{i:06d}{path.suffix.lower()}")
         cfg_path = Path(tmp) / "config.json"
         cfg_path.write_bytes(cfg)
