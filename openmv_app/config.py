@@ -23,13 +23,13 @@ MAX_DEPTH = 4  # {"leds": {...}} and {"roi": [...]} nest 2 deep
 MAX_ERRORS = 10  # messages per rejected file
 EXCERPT = 40  # characters of a bad value quoted in a message
 COLORS = ("off", "red", "green", "blue", "yellow", "cyan", "magenta", "white")
-UNKNOWN = "unknown"  # the label printed when the best smoothed score is below the threshold
+UNKNOWN = "unknown"  # the `leds` key for frames with no label (best smoothed score below the threshold)
 MAX_SMOOTHING = 30
 
 
 def defaults():
     return {
-        "threshold": 0.6,  # best smoothed score below this -> label "unknown"
+        "threshold": 0.6,  # best smoothed score below this -> label null
         "smoothing": 3,  # average the scores of the last N frames (1 = no smoothing)
         "roi": None,  # [x, y, w, h] in frame pixels, or null for the whole frame
         "stream": True,  # frames streamed to the host (IDE / host_tools watch)

@@ -20,6 +20,7 @@ import smoothing
 MODEL = "model.tflite"
 LABELS = "model.txt"
 CONFIG = "config.json"
+SCHEMA = 1  # the result schema version of the JSON lines
 
 
 def read_labels(path):
@@ -100,27 +101,39 @@ def main():
             )
         scores = smoother.push(raw)
         c, i = decide.decide(scores, cfg["threshold"])
-        label = labels[c] if c >= 0 else config.UNKNOWN
-        leds.show(rgb, cfg["leds"].get(label, "off"))
+        label = labels[c] if c >= 0 else None
+        r, j = decide.decide(raw, cfg["threshold"])
+        leds.show(rgb, cfg["leds"].get(config.UNKNOWN if label is None else label, "off"))
         if cfg["stream"] and cfg["roi"] is not None:
             img.draw_rectangle(cfg["roi"], color=(255, 255, 0))
         frame += 1
         t3 = time.ticks_us()
         period = time.ticks_diff(t0, last_start) if last_start is not None else time.ticks_diff(t3, t0)
         last_start = t0
+        # Result schema 1 (host_tools/results/SCHEMA.md), shared with the RV1103 board program.
         line = {
+            "schema": SCHEMA,
+            "board": "openmv",
             "frame": frame,
             "label": label,
             "score": round(scores[i], 5),
             "scores": {labels[k]: round(scores[k], 5) for k in range(len(labels))},
-            # before smoothing: what host_tools tune replays through other settings
-            "raw_scores": {labels[k]: round(raw[k], 8) for k in range(len(labels))},
+            "raw": {
+                "label": labels[r] if r >= 0 else None,
+                "score": round(raw[j], 5),
+            },
             "ms": {
-                "snapshot": round(time.ticks_diff(t1, t0) / 1000.0, 2),
-                "infer": round(time.ticks_diff(t2, t1) / 1000.0, 2),
+                "capture": round(time.ticks_diff(t1, t0) / 1000.0, 2),
+                "inference": round(time.ticks_diff(t2, t1) / 1000.0, 2),
                 "total": round(time.ticks_diff(t3, t0) / 1000.0, 2),
             },
             "fps": round(1000000.0 / period, 2) if period > 0 else 0.0,
+            "smoothing": {
+                "frames": cfg["smoothing"],
+                "threshold": cfg["threshold"],
+                # this frame's scores before smoothing (what host_tools tune replays)
+                "raw_scores": {labels[k]: round(raw[k], 8) for k in range(len(labels))},
+            },
         }
         print(json.dumps(line))
         new_sig = config_signature()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import sys
@@ -131,8 +130,17 @@ class LineSink:
             self.on_broken()
 
     def _emit(self, line: str) -> None:
-        result = _frame_result(line)
-        if result is None:
+        from host_tools.results import Event, SchemaError, format_event, format_result, parse_line
+
+        try:
+            item = parse_line(line)
+        except SchemaError as exc:
+            print(f"{line}  ({exc})", file=sys.stderr, flush=True)
+            return
+        if isinstance(item, Event):
+            print(line if self.json_mode else format_event(item), flush=True)
+            return
+        if item is None:
             out = sys.stderr if self.json_mode else sys.stdout
             print(line, file=out, flush=True)
             return
@@ -140,28 +148,7 @@ class LineSink:
         if self.json_mode:
             print(line, flush=True)
         else:
-            print(live_line(result, self.leds()), flush=True)
-
-
-def _frame_result(line: str) -> dict | None:
-    if not line.startswith("{"):
-        return None
-    try:
-        obj = json.loads(line)
-    except ValueError:
-        return None
-    return obj if isinstance(obj, dict) and "frame" in obj and "label" in obj else None
-
-
-def live_line(r: dict, leds: dict[str, bool]) -> str:
-    scores = "  ".join(f"{k} {v:.2f}" for k, v in r.get("scores", {}).items())
-    ms = r.get("ms", {})
-    lit = "+".join(c for c, on in leds.items() if on) or "off"
-    return (
-        f"frame {r['frame']:5d}  {r['label']:<8} {r['score']:.2f}   [{scores}]   "
-        f"snapshot {ms.get('snapshot', 0):5.1f} ms  infer {ms.get('infer', 0):6.1f} ms  "
-        f"total {ms.get('total', 0):6.1f} ms  {r.get('fps', 0):5.1f} fps  LED {lit}"
-    )
+            print(format_result(item, self.leds()), flush=True)
 
 
 def run(args: argparse.Namespace) -> int:

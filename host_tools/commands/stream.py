@@ -30,7 +30,14 @@ def run(args: argparse.Namespace) -> int:
     from host_tools.devices.live import Idle, TextLine
     from host_tools.devices.names import device_from_args
     from host_tools.errors import HostToolsError, UsageError
-    from host_tools.results import format_result, parse_result, report_other_line
+    from host_tools.results import (
+        Event,
+        SchemaError,
+        format_event,
+        format_result,
+        parse_line,
+        report_other_line,
+    )
 
     if args.count is not None and args.count < 1:
         raise UsageError(f"--count must be >= 1 (got {args.count})")
@@ -56,7 +63,13 @@ def run(args: argparse.Namespace) -> int:
                 continue
             if not isinstance(ev, TextLine):
                 continue
-            r = parse_result(ev.text)
+            try:
+                r = parse_line(ev.text)
+            except SchemaError as exc:
+                raise HostToolsError(str(exc)) from None
+            if isinstance(r, Event):
+                print(r.line if args.json else format_event(r), flush=True)
+                continue
             if r is None:
                 lost = report_other_line(ev.text, lost)
                 continue

@@ -163,20 +163,16 @@ def score_dataset(folder: Path, board: str, model: Path | None = None, config: P
     return session
 
 
-def _frame_of(board: str, rec: dict, labels: list[str], truth: str, path: Path, seq: int) -> scores.Frame:
-    try:
-        if board == "rv1103":
-            rows = [[float(c["scores"][lab]) for lab in labels] for c in rec["crops"]]
-            crops = [(int(c["x"]), int(c["y"]), int(c["w"]), int(c["h"])) for c in rec["crops"]]
-        else:
-            raw = rec.get("raw_scores", rec["scores"])
-            rows, crops = [[float(raw[lab]) for lab in labels]], []
-    except (KeyError, TypeError, ValueError) as exc:
-        raise HostToolsError(f"the board's result line for {path} lacks scores ({exc})") from None
-    return scores.Frame(truth, rows, path, crops, seq)
+def _frame_of(board: str, rec, labels: list[str], truth: str, path: Path, seq: int) -> scores.Frame:
+    from host_tools.tune.record import result_scores
+
+    got = result_scores(rec, labels)
+    if got is None:
+        raise HostToolsError(f"the board's result line for {path} lacks per-class raw scores")
+    return scores.Frame(truth, got[0], path, got[1], seq)
 
 
-def run_emulated(board: str, images: list[Path], model: Path, cfg: bytes) -> dict[int, dict]:
+def run_emulated(board: str, images: list[Path], model: Path, cfg: bytes) -> dict:
     """The emulated board's result lines for `images` replayed in this order as one camera stream, by
     image index (the board numbers frames in the order it reads them)."""
     with tempfile.TemporaryDirectory(prefix="tune-dataset-") as tmp:
@@ -189,22 +185,22 @@ def run_emulated(board: str, images: list[Path], model: Path, cfg: bytes) -> dic
         if board == "rv1103":
             cmd = ["sim", "rv1103", "--frames", str(frames), "--config", str(cfg_path), "--model", str(model),
                    "--json", "--fps", "0"]
-            first = 0
         else:
             cmd = ["sim", "openmv", "--frames", str(frames), "--config", str(cfg_path), "--model", str(model),
                    "--json", "--fps", "1000"]
-            first = 1  # the app counts frames from 1
         r = subprocess.run([sys.executable, "-m", "host_tools", *cmd], capture_output=True, text=True,
                            timeout=60 + 2.0 * len(images), env={**os.environ, "PYTHONUNBUFFERED": "1"})
         if r.returncode != 0:
             last = r.stderr.strip().splitlines()[-1] if r.stderr.strip() else f"exit {r.returncode}"
             raise HostToolsError(f"the emulated {board} board could not score the images: {last}")
+    from host_tools.results import SchemaError, parse_result
+
     out = {}
     for line in r.stdout.splitlines():
         try:
-            rec = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(rec, dict) and isinstance(rec.get("frame"), int):
-            out[rec["frame"] - first] = rec
+            rec = parse_result(line)
+        except SchemaError as exc:
+            raise HostToolsError(f"the emulated {board} board printed a line this tool cannot read: {exc}") from None
+        if rec is not None:
+            out[rec.frame - 1] = rec  # both boards count frames from 1
     return out

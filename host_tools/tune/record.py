@@ -25,24 +25,39 @@ FIRST_LINE_TIMEOUT = 20.0
 DEFAULT_FRAMES = 100
 
 
-def line_scores(line: str, board: str, labels: list[str]) -> tuple[list[list[float]], list[tuple]] | None:
-    """(per-crop or per-frame raw scores, crop rectangles) of a result line; None for other lines."""
-    text = line.strip()
-    if not text.startswith("{"):
-        return None
+def result_scores(rec, labels: list[str]) -> tuple[list[list[float]], list[tuple]] | None:
+    """(per-crop or per-frame raw scores, crop rectangles) of a parsed result (host_tools.results);
+    None when the line carries no raw per-class scores."""
     try:
-        rec = json.loads(text)
-        if board == "rv1103":
-            crops = rec["crops"]
-            return ([[float(c["scores"][lab]) for lab in labels] for c in crops],
-                    [(int(c["x"]), int(c["y"]), int(c["w"]), int(c["h"])) for c in crops])
-        raw = rec.get("raw_scores")
-        if raw is None:
-            raise DeviceError("the app on the camera prints no raw_scores (scores before smoothing): flash "
-                              "the current app (host_tools flash) and record again")
-        return [[float(raw[lab]) for lab in labels]], []
-    except (ValueError, KeyError, TypeError, AttributeError):
+        if rec.board == "rv1103":
+            if not rec.crops:
+                return None
+            return ([[float(c.scores[lab]) for lab in labels] for c in rec.crops],
+                    [(c.x, c.y, c.w, c.h) for c in rec.crops])
+        if rec.smoothing is None or rec.smoothing.raw_scores is None:
+            return None
+        return [[float(rec.smoothing.raw_scores[lab]) for lab in labels]], []
+    except KeyError:
         return None
+
+
+def line_scores(line: str, board: str, labels: list[str]) -> tuple[list[list[float]], list[tuple]] | None:
+    """The same for a line as the board printed it; None for lines that are not results."""
+    from host_tools.results import SchemaError, parse_result
+
+    try:
+        rec = parse_result(line)
+    except SchemaError as exc:
+        raise DeviceError(f"the device printed a result this tool cannot read: {exc}") from None
+    if rec is None:
+        return None
+    if rec.board != board:
+        raise DeviceError(f"a {rec.board} result line from a {board} device")
+    got = result_scores(rec, labels)
+    if got is None:
+        raise DeviceError("the app on the device prints no raw per-class scores (per crop on the RV1103, "
+                          "smoothing.raw_scores on OpenMV): flash the current app and record again")
+    return got
 
 
 def _labels_and_config(dev) -> tuple[list[str], dict]:

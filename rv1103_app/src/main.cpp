@@ -70,6 +70,7 @@ int run(const rv1103::Options& opts) {
     std::uint64_t index = 0;
     long long emitted = 0;
     std::uint64_t next_slot = camrt::monotonic_ns();
+    std::uint64_t last_start = 0;  // monotonic_ns() at the start of the last frame classified, 0 = none yet
     rv1103::SourceFrame frame;
     while (!rv1103::stop_requested()) {
         if (watcher.poll()) {
@@ -99,10 +100,15 @@ int run(const rv1103::Options& opts) {
             break;
         }
         const double capture_ms = camrt::elapsed_ms(t0, camrt::monotonic_ns());
-        const std::uint64_t this_index = index++;
+        const std::uint64_t this_index = ++index;  // frames count from 1 (result schema)
         std::string line;
         try {
-            line = pipeline.json_line(pipeline.process(frame.view, this_index, capture_ms));
+            camrt::FrameResult result = pipeline.process(frame.view, this_index, capture_ms);
+            // fps from the time between frame starts (the first frame: from its own total)
+            const double period_ms = last_start ? camrt::elapsed_ms(last_start, t0) : result.ms.total;
+            result.fps = period_ms > 0 ? 1000.0 / period_ms : 0.0;
+            last_start = t0;
+            line = pipeline.json_line(result);
         } catch (const std::invalid_argument& e) {  // FrameTooSmall, odd NV12 size...: skip this frame
             log("frame " + std::to_string(this_index) + " (" + frame.name + ") skipped: " + e.what());
             continue;

@@ -41,7 +41,7 @@ def runs(h, port: str) -> tuple[list[dict], str]:
     r = h.host_tools("stream", "--port", port, "--json", "--count", "2", "--restart", timeout=120)
     assert r.returncode == 0, r.stderr
     results = [json.loads(ln) for ln in r.stdout.splitlines()]
-    assert len(results) == 2 and all(res["label"] in h.labels() + ["unknown"] for res in results)
+    assert len(results) == 2 and all(res["label"] in h.labels() + [None] for res in results)
     return results, r.stderr
 
 

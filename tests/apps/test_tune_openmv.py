@@ -33,9 +33,11 @@ def test_apply_rollback_and_refusals(flashed, h, tmp_path: Path) -> None:
     # the app runs on it: with threshold 0.9 and no smoothing, a label only where the raw score reaches 0.9
     lines = h.stream_json(flashed.port, 6)
     for ln in lines:
-        best = max(ln["raw_scores"], key=ln["raw_scores"].get)
-        assert ln["scores"] == {k: round(v, 5) for k, v in ln["raw_scores"].items()}
-        assert ln["label"] == (best if ln["raw_scores"][best] >= 0.9 else "unknown")
+        raw = ln["smoothing"]["raw_scores"]
+        best = max(raw, key=raw.get)
+        assert ln["smoothing"] == {"frames": 1, "threshold": 0.9, "raw_scores": raw}
+        assert ln["scores"] == {k: round(v, 5) for k, v in raw.items()}
+        assert ln["label"] == (best if raw[best] >= 0.9 else None)
 
     # refused on the host, naming the field and its range; nothing sent
     bad = tmp_path / "bad.json"

@@ -121,23 +121,43 @@ TEST_CASE("FrameResult JSON line has the documented keys, order and precision") 
     r.raw_decision = -1;
     r.crops.push_back({camrt::Rect{0, 0, 480, 480}, {0.91234f, 0.08766f}, 0});
     r.crops.push_back({camrt::Rect{160, 0, 480, 480}, {0.4f, 0.6f}, -1});
+    r.vote.candidate = 0;
+    r.vote.votes = 1;
+    r.vote.need = 2;
+    r.vote.score = 0.55617f;
+    r.vote.threshold = 0.6f;
+    r.vote.penalty = 0.1f;
+    r.vote.hysteresis = 3;
+    r.vote.pending = 1;
+    r.vote.pending_count = 2;
     r.ms.capture = 1.2;
     r.ms.preprocess = 0.8124;
     r.ms.inference = 27.1;
     r.ms.postprocess = 0.0111;
     r.ms.total = 29.1235;
+    r.fps = 9.876;
     const std::string line = camrt::to_json_line(r, {"bird", "not \"bird\""});
-    CHECK_EQ(line, std::string("{\"frame\":42,\"decision\":\"bird\",\"score\":0.8731,\"raw\":null,\"crops\":["
+    // No mean from a voter: "scores" is the mean of the crops' scores.
+    CHECK_EQ(line, std::string("{\"schema\":1,\"board\":\"rv1103\",\"frame\":42,\"label\":\"bird\",\"score\":0.8731,"
+                               "\"scores\":{\"bird\":0.6562,\"not \\\"bird\\\"\":0.3438},"
+                               "\"raw\":{\"label\":null,\"score\":0.0000},"
+                               "\"ms\":{\"capture\":1.200,\"preprocess\":0.812,\"inference\":27.100,"
+                               "\"postprocess\":0.011,\"total\":29.123},\"fps\":9.88,"
+                               "\"vote\":{\"candidate\":\"bird\",\"votes\":1,\"need\":2,\"score\":0.5562,"
+                               "\"threshold\":0.6000,\"penalty\":0.1000,"
+                               "\"hysteresis\":{\"frames\":3,\"pending\":\"not \\\"bird\\\"\",\"count\":2}},"
+                               "\"crops\":["
                                "{\"x\":0,\"y\":0,\"w\":480,\"h\":480,\"vote\":\"bird\",\"scores\":{\"bird\":0.9123,"
                                "\"not \\\"bird\\\"\":0.0877}},"
                                "{\"x\":160,\"y\":0,\"w\":480,\"h\":480,\"vote\":null,\"scores\":{\"bird\":0.4000,"
-                               "\"not \\\"bird\\\"\":0.6000}}],"
-                               "\"ms\":{\"capture\":1.200,\"preprocess\":0.812,\"inference\":27.100,"
-                               "\"postprocess\":0.011,\"total\":29.123}}"));
+                               "\"not \\\"bird\\\"\":0.6000}}]}"));
     CHECK(line.find('\n') == std::string::npos);
     // It is valid JSON for the parser too.
     const json::Value v = json::parse(line);
     CHECK_EQ(json::member(v, "crops")->size(), 2u);
+    CHECK_THROWS_WITH_AS(camrt::to_json_line(r, {"bird"}), doctest::Contains("class index 1 has no label"),
+                         std::invalid_argument);
+    r.vote.pending = 0;
     CHECK_THROWS_WITH_AS(camrt::to_json_line(r, {"bird"}), doctest::Contains("2 scores for 1 labels"),
                          std::invalid_argument);
 }

@@ -62,8 +62,9 @@ def test_bad_config_at_boot_runs_on_defaults(tmp_path, masks_model, mask_frames,
 
 
 def test_bad_config_while_running_keeps_last_good(tmp_path, masks_model, mask_frames, run_app):
-    """Frames 1-2 run on threshold 0 (never 'unknown'); a bad file at frame 2 is rejected and the labels
-    stay; a good file with threshold 1 at frame 4 makes every label 'unknown' (int8 scores stay < 1)."""
+    """Frames 1-2 run on threshold 0 (always a label); a bad file at frame 2 is rejected and the labels
+    stay; a good file with threshold 1 at frame 4 makes every label null (int8 scores stay < 1), and the LEDs
+    show the "unknown" colour."""
     fs = tmp_path / "fs"
     leds_seen = []
 
@@ -80,8 +81,9 @@ def test_bad_config_while_running_keeps_last_good(tmp_path, masks_model, mask_fr
 
     run = run_app(fs, mask_frames, masks_model, {"threshold": 0.0, "smoothing": 1}, on_line=on_line)
     labels = [r["label"] for r in run.results]
-    assert "unknown" not in labels[:4], labels
-    assert labels[4:] and all(label == "unknown" for label in labels[4:]), labels
+    assert None not in labels[:4], labels
+    assert labels[4:] and all(label is None for label in labels[4:]), labels
+    assert all(r["smoothing"]["threshold"] == 1.0 for r in run.results[4:])  # the threshold that said no
     assert 'config: config.json: smoothing: expected a whole number of frames, got "3"' in run.other_lines
     assert "config: config.json rejected, running on the last good config" in run.other_lines
     white = {"red": True, "green": True, "blue": True, "ir": False}
@@ -138,5 +140,5 @@ def test_latin1_and_huge_configs_keep_the_last_good_one(tmp_path, masks_model, m
     assert "config: config.json rejected, running on the defaults" in run.other_lines  # boot: Latin-1
     assert "not UTF-8 text" in text and "too big for a config" in text and "nested deeper than" in text
     assert text.count("rejected, running on the last good config") == 3
-    assert all(r["label"] != "unknown" for r in run.results)  # threshold 0 from frame 2 on stayed in force
+    assert all(r["label"] is not None for r in run.results)  # threshold 0 from frame 2 on stayed in force
     assert max(len(ln) for ln in run.other_lines) < 300  # no line quotes the huge file

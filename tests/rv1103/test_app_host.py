@@ -80,7 +80,8 @@ def run_once(exe: Path, scene, *extra: str) -> subprocess.CompletedProcess:
 
 
 def strip_ms(rec: dict) -> dict:
-    return {k: v for k, v in rec.items() if k != "ms"}
+    """A result without its timings (ms and fps), the only fields that differ between runs."""
+    return {k: v for k, v in rec.items() if k not in ("ms", "fps")}
 
 
 def test_finite_run_gives_one_line_per_frame(app_bin, scene):
@@ -92,7 +93,7 @@ def test_finite_run_gives_one_line_per_frame(app_bin, scene):
     assert [c["vote"] for c in recs[1]["crops"]] == ["blue", "red", "red"]
     p_red = 1 / (1 + np.exp(-2.0))  # pure red: logits (1, -1)
     assert recs[0]["crops"][0]["scores"]["red"] == pytest.approx(p_red, abs=2e-3)
-    assert recs[2]["decision"] == "red"
+    assert recs[2]["label"] == "red"
     assert "end of frames" in r.stderr and "not the board's NPU" in r.stderr
 
 
@@ -385,7 +386,7 @@ def test_image_formats_and_bad_files(app_bin, scene, tmp_path, helpers):
     assert r.returncode == 0, r.stderr
     recs = [json.loads(ln) for ln in r.stdout.splitlines()]
     assert "(9 files, .jpg .jpeg .png .bmp .ppm .pgm .pnm)" in r.stderr
-    assert [x["decision"] for x in recs] == ["red", "blue", "red", "red"]
+    assert [x["label"] for x in recs] == ["red", "blue", "red", "red"]
     assert recs[0]["crops"][0]["scores"]["red"] == pytest.approx(0.5, abs=1e-3)  # grey: R = B
     assert recs[1]["crops"][0]["scores"]["blue"] == pytest.approx(1 / (1 + np.exp(-2.0)), abs=3e-3)
     skipped = [ln for ln in r.stderr.splitlines() if "skipping frame" in ln]
@@ -395,8 +396,8 @@ def test_image_formats_and_bad_files(app_bin, scene, tmp_path, helpers):
     assert "f_ascii.ppm: not a JPEG, PNG, BMP or binary PPM/PGM image" in r.stderr
     assert "h_bomb.png: 20000x20000 pixels, above the limit of 16777216 (a decompression bomb?)" in r.stderr
     assert "i.jpg: " in r.stderr
-    # Files that do not decode are not frames: the indices stay consecutive.
-    assert [x["frame"] for x in recs] == list(range(len(recs)))
+    # Files that do not decode are not frames: the numbers stay consecutive (from 1).
+    assert [x["frame"] for x in recs] == list(range(1, len(recs) + 1))
 
 
 def test_deploy_layout(app_bin, tmp_path):

@@ -66,6 +66,6 @@ def test_bird_frames_are_classified_by_three_crop_voting(name, shared_data, tmp_
     names = sorted(truth)
     assert all(len(r["crops"]) == 3 for r in recs)
     assert {c["w"] for r in recs for c in r["crops"]} == {side}  # frames are three model-sized tiles
-    right = sum(r["decision"] == truth[n] for r, n in zip(recs, names, strict=True))
+    right = sum(r["label"] == truth[n] for r, n in zip(recs, names, strict=True))
     # Each frame holds three images of its class: the vote should be right far more often than chance.
-    assert right >= 0.75 * len(recs), [(n, r["decision"]) for r, n in zip(recs, names, strict=True)]
+    assert right >= 0.75 * len(recs), [(n, r["label"]) for r, n in zip(recs, names, strict=True)]

@@ -38,9 +38,9 @@ def stream_session(board: str, frames: list[Path], truth: list[str], labels: lis
     for i, path in enumerate(frames):
         rec = lines[i]
         if board == "rv1103":
-            rows = [[c["scores"][lab] for lab in labels] for c in rec["crops"]]
+            rows = [[c.scores[lab] for lab in labels] for c in rec.crops]
         else:
-            rows = [[rec["raw_scores"][lab] for lab in labels]]
+            rows = [[rec.smoothing.raw_scores[lab] for lab in labels]]
         got.append(scores.Frame(truth[i], rows, path, [], 0))
     scores.save(scores.Session(board, labels, got, base, model.name, f"sim:{board}", True, True, "test"), out)
 
@@ -56,9 +56,8 @@ def promised_vs_board(board: str, session_dir: Path, frames: list[Path], model: 
     data = prop.read_bytes()
     configs.validate(board, data, labels)  # the device's own parser accepts it as it is
     lines = run_emulated(board, frames, model, data)
-    key = "decision" if board == "rv1103" else "label"
     idx = {lab: i for i, lab in enumerate(labels)}
-    dec = np.array([idx.get(lines[i][key], -1) for i in range(len(frames))])
+    dec = np.array([idx.get(lines[i].label, -1) for i in range(len(frames))])
     t = np.array([idx[x] for x in truth])
     fb = configs.fallback_index(board, json.loads(data), labels)
     board_figures = figures(t, dec, len(labels), [(0, len(frames))], fb).as_dict(labels)
