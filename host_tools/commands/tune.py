@@ -30,7 +30,8 @@ Tune when the device says "bird" or "defect": too sensitive and it cries wolf, t
        host_tools tune sweep feeder-bird feeder-empty --min-recall bird=0.95 --out proposed.json
   3. look at the trade-off and try settings by hand:  host_tools tune ui feeder-bird feeder-empty
   4. push it; the device switches without a reboot and keeps a history:
-       host_tools tune apply --device sim:rv1103 proposed.json      host_tools tune rollback --device sim:rv1103
+       host_tools tune apply --device sim:rv1103 proposed.json
+       host_tools tune rollback --device sim:rv1103
 """
 
 
@@ -62,7 +63,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--hysteresis", metavar="SPEC", help="RV1103 hysteresis frames (default 0,2,3,5)")
     s.add_argument("--smoothing", metavar="SPEC", help="OpenMV smoothing frames (default 1,2,3,5,8)")
     s.add_argument("--min-recall", action="append", default=[], metavar="LABEL=R",
-                   help="goal: recall of LABEL at least R (repeatable); the proposal has the fewest false alarms")
+                   help="goal: recall of LABEL at least R (repeatable); the proposal has the fewest "
+                   "false alarms")
     s.add_argument("--max-false-alarms", type=float, metavar="N",
                    help="goal: at most N false alarms per 1000 frames; the proposal has the best F1")
     s.add_argument("--out", type=Path, metavar="CONFIG", help="write the proposed setting as a config file")
@@ -203,7 +205,8 @@ def run_sweep(args) -> int:
     try:
         report["plots"] = [str(p) for p in write_curves(sw, best, current, plots_dir)]
     except OSError as exc:
-        raise HostToolsError(f"--plots {plots_dir}: cannot write the curves ({exc.strerror or exc})") from None
+        why = exc.strerror or exc
+        raise HostToolsError(f"--plots {plots_dir}: cannot write the curves ({why})") from None
     if args.out is not None:
         data = configs.render(sw.config_for(best.setting))
         configs.validate(sw.board, data, sw.labels)  # the device's own parser, before it is written
@@ -234,8 +237,9 @@ def _print_report(args, report: dict, sw) -> None:
 
     def row(name: str, entry: dict) -> str:
         f = entry["figures"]
-        per = "  ".join(f"{lab} P {f['per_class'][lab]['precision']:.3f} R {f['per_class'][lab]['recall']:.3f} "
-                        f"F1 {f['per_class'][lab]['f1']:.3f}" for lab in labels)
+        pc = f["per_class"]
+        per = "  ".join(f"{lab} P {pc[lab]['precision']:.3f} R {pc[lab]['recall']:.3f} F1 {pc[lab]['f1']:.3f}"
+                        for lab in labels)
         delay = "" if f["delay_frames"] is None else (f"  delay {f['delay_frames']:.2f} frames"
                                                       f" ({f['missed_changes']}/{f['truth_changes']} missed)")
         return f"{name}: {per}  false alarms {f['false_alarms_per_1000']:.1f}/1000{delay}"

@@ -182,7 +182,8 @@ class OpenMVOps(Ops):
 
     def switch(self, data: bytes, previous: bytes) -> str:
         if not self.fs.exists("config.py"):
-            raise DeviceError("the app is not on the camera (no config.py): flash it first (host_tools flash)")
+            raise DeviceError("the app is not on the camera (no config.py): flash it first "
+                              "(host_tools flash)")
         self.fs.write_file(self.STAGED, data)
         if self.fs.sha256(self.STAGED) != hashlib.sha256(data).hexdigest():
             self.fs.remove(self.STAGED)
@@ -196,7 +197,8 @@ class OpenMVOps(Ops):
             "lab = [s.strip() for s in t.split('\\n') if s.strip()]\n"
             "c, e = config.parse(d, lab, cam.available_framesizes(config.FRAMESIZES))\n"
             "print('TUNE-CHECK ' + ('ok' if not e else '; '.join(e[:3])[:300]))\n")
-        verdict = next((ln[len("TUNE-CHECK "):] for ln in out.splitlines() if ln.startswith("TUNE-CHECK ")), None)
+        mark = "TUNE-CHECK "
+        verdict = next((ln[len(mark):] for ln in out.splitlines() if ln.startswith(mark)), None)
         if verdict != "ok":
             self.fs.remove(self.STAGED)
             raise DeviceRefused(f"the camera refused the config: {verdict or out.strip()[-200:]}; "

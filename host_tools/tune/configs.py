@@ -30,7 +30,8 @@ def with_setting(board: str, base: dict, labels: list[str], setting: Setting) ->
         cfg["smoothing"] = int(setting.smoothing)
     else:
         cfg["labels"] = list(labels)
-        cfg["thresholds"] = {lab: round(float(t), 4) for lab, t in zip(labels, setting.thresholds, strict=True)}
+        pairs = zip(labels, setting.thresholds, strict=True)
+        cfg["thresholds"] = {lab: round(float(t), 4) for lab, t in pairs}
         cfg["penalty"] = round(float(setting.penalty), 4)
         cfg["k"] = int(setting.k)
         cfg["hysteresis"] = int(setting.hysteresis)

@@ -56,7 +56,8 @@ def model_input(board: str, model: Path) -> tuple[int, int]:
     if board == "rv1103":
         import onnxruntime
 
-        shape = onnxruntime.InferenceSession(str(model), providers=["CPUExecutionProvider"]).get_inputs()[0].shape
+        sess = onnxruntime.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+        shape = sess.get_inputs()[0].shape
         return int(shape[3]), int(shape[2])  # NCHW
     from ai_edge_litert.interpreter import Interpreter
 
@@ -83,10 +84,12 @@ def check_images(images: list[tuple[str, Path]], need: tuple[int, int], board: s
         if not fits:
             small.append((path, w, h))
     if bad:
-        raise UsageError(f"{len(bad)} image(s) cannot be read: " + "; ".join(bad[:3]) + " (remove or replace them)")
+        raise UsageError(f"{len(bad)} image(s) cannot be read: " + "; ".join(bad[:3])
+                         + " (remove or replace them)")
     if small:
         mw, mh = need
-        side = ("the short side of each image must be at least " if board == "rv1103" else "images must be at least ")
+        side = ("the short side of each image must be at least " if board == "rv1103"
+                else "images must be at least ")
         p, w, h = small[0]
         raise UsageError(
             f"{len(small)} image(s) are smaller than the model's {mw}x{mh} input, e.g. {p} ({w}x{h}); "
@@ -200,7 +203,8 @@ def run_emulated(board: str, images: list[Path], model: Path, cfg: bytes) -> dic
         try:
             rec = parse_result(line)
         except SchemaError as exc:
-            raise HostToolsError(f"the emulated {board} board printed a line this tool cannot read: {exc}") from None
+            raise HostToolsError(f"the emulated {board} board printed a line this tool cannot read: "
+                                 f"{exc}") from None
         if rec is not None:
             out[rec.frame - 1] = rec  # both boards count frames from 1
     return out

@@ -48,7 +48,8 @@ class Setting:
 @cache
 def openmv_module(name: str) -> ModuleType:
     """openmv_app/<name>.py, imported from the app's own file (plain Python that CPython runs too)."""
-    spec = importlib.util.spec_from_file_location(f"camclass_openmv_app_{name}", OPENMV_APP_DIR / f"{name}.py")
+    path = OPENMV_APP_DIR / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"camclass_openmv_app_{name}", path)
     assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)

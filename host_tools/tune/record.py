@@ -104,13 +104,14 @@ def record(name: DeviceName, label: str, frames: int | None, seconds: float | No
                         got.append(scores.Frame(label, parsed[0], None, parsed[1], 0, round(now - start, 3)))
                 elif isinstance(ev, LiveFrame) and got and len(got) - 1 not in images:
                     images[len(got) - 1] = ev.jpeg
-                if want is not None and len(got) >= want and (dev.board != "openmv" or len(got) - 1 in images):
+                pictured = dev.board != "openmv" or len(got) - 1 in images
+                if want is not None and len(got) >= want and pictured:
                     break
                 if seconds is not None and now - start >= seconds:
                     break
                 if not got and now > deadline_first:
-                    raise DeviceError(f"no result line from {dev.description} within {FIRST_LINE_TIMEOUT:g} s: "
-                                      "is the app running?")
+                    raise DeviceError(f"no result line from {dev.description} within "
+                                      f"{FIRST_LINE_TIMEOUT:g} s: is the app running?")
         except KeyboardInterrupt:
             console.info(f"stopped: keeping the {len(got)} frames recorded")
         finally:

@@ -48,7 +48,8 @@ def frange(spec: str, what: str) -> list[float]:
         else:
             values = [float(x) for x in spec.split(",") if x.strip()]
     except ValueError:
-        raise UsageError(f"{what} {spec!r}: give START:STOP:STEP (e.g. 0.3:0.9:0.1) or values a,b,c") from None
+        raise UsageError(f"{what} {spec!r}: give START:STOP:STEP (e.g. 0.3:0.9:0.1) or values a,b,c"
+                         ) from None
     if not values:
         raise UsageError(f"{what} {spec!r}: no values")
     return values

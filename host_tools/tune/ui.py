@@ -34,7 +34,8 @@ from host_tools.tune.sweep import Sweeper
 from host_tools.watch.server import SECURITY_HEADERS, allowed_hosts, host_allowed
 
 STATIC = Path(__file__).resolve().parent / "static"
-FILES = {"/": ("tune.html", "text/html; charset=utf-8"), "/tune.js": ("tune.js", "text/javascript; charset=utf-8"),
+FILES = {"/": ("tune.html", "text/html; charset=utf-8"),
+         "/tune.js": ("tune.js", "text/javascript; charset=utf-8"),
          "/tune.css": ("tune.css", "text/css; charset=utf-8")}
 MAX_CHANGED = 48  # frames listed per move
 MAX_BODY = 4096
@@ -111,7 +112,8 @@ class TuneState:
             changed.append({"frame": int(i), "truth": fr.truth,
                             "before": names[int(previous[i])], "after": names[int(d[i])],
                             "image": f"/frame/{int(i)}.jpg" if fr.image else None,
-                            "crops": [f"/crop/{int(i)}/{j}.jpg" for j in range(len(fr.crops))] if fr.image else []})
+                            "crops": [f"/crop/{int(i)}/{j}.jpg" for j in range(len(fr.crops))]
+                            if fr.image else []})
         curves = {lab: sw.curve(c, s) for c, lab in enumerate(sw.labels)}
         points = {}
         f = ev.figures
@@ -120,7 +122,8 @@ class TuneState:
             fp = sum(row[c] for i, row in enumerate(f.confusion) if i != c)
             points[lab] = {"fpr": fp / neg if neg else 0.0, "tpr": f.recall[c], "precision": f.precision[c]}
         return {"setting": s.as_dict(sw.board, sw.labels), "describe": s.describe(sw.board, sw.labels),
-                "figures": f.as_dict(sw.labels), "columns": names, "quiet": sw.labels[quiet] if quiet >= 0 else None,
+                "figures": f.as_dict(sw.labels), "columns": names,
+                "quiet": sw.labels[quiet] if quiet >= 0 else None,
                 "curves": curves, "points": points, "changed": changed,
                 "changed_total": int(np.sum(d != previous))}
 
@@ -235,7 +238,8 @@ class Handler(BaseHTTPRequestHandler):
                 raise ValueError
             q = {str(k): str(v) for k, v in body.items()}
         except ValueError:
-            return self._json({"ok": False, "error": "the body must be a JSON object"}, HTTPStatus.BAD_REQUEST)
+            return self._json({"ok": False, "error": "the body must be a JSON object"},
+                              HTTPStatus.BAD_REQUEST)
         try:
             if path == "/api/apply":
                 self._json(self.state.apply(self.state.setting_from(q), undo=False))

@@ -48,8 +48,8 @@ def stream_session(board: str, frames: list[Path], truth: list[str], labels: lis
 def promised_vs_board(board: str, session_dir: Path, frames: list[Path], model: Path, labels: list[str],
                       truth: list[str], goal: list[str], tmp: Path) -> tuple[dict, dict]:
     prop = tmp / "proposed.json"
-    r = host_tools("tune", "sweep", str(session_dir), "--json", "--out", str(prop), "--plots", str(tmp / "plots"),
-                   *goal)
+    r = host_tools("tune", "sweep", str(session_dir), "--json", "--out", str(prop),
+                   "--plots", str(tmp / "plots"), *goal)
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)
     promised = report["proposed"]["figures"]
