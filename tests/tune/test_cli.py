@@ -48,7 +48,8 @@ def test_image_folder_scored_once_and_proposal_accepted_by_the_device_parser(fee
     import camrt
 
     out = tmp_path / "proposed.json"
-    r = tune("sweep", str(feeder), "--board", "rv1103", "--json", "--out", str(out), "--max-false-alarms", "0")
+    r = tune("sweep", str(feeder), "--board", "rv1103", "--json", "--out", str(out),
+             "--max-false-alarms", "0")
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)
     assert report["frames"] == 6 and report["emulated"] is True
