@@ -104,3 +104,39 @@ def test_record_refuses_an_unknown_label_and_an_existing_session(board, env, tmp
              str(tmp_path / "busy"))
     assert r.returncode == 2 and "never overwritten" in r.stderr
     assert (tmp_path / "busy" / "keep.txt").read_text() == "mine"
+
+
+def test_page_apply_and_undo_reach_the_board(board, board_env, tmp_path: Path) -> None:
+    """The page's Apply and Undo (its API, as the buttons call it) push to the board and roll back."""
+    import urllib.request
+
+    from host_tools.tune import scores as sc
+    from host_tools.tune.sweep import Sweeper
+    from host_tools.tune.ui import start
+
+    original = (board.root / APP / "config.json").read_bytes()
+    labels = ["bird", "not_bird"]
+    frames = [sc.Frame("bird", [[0.9, 0.1]] * 3), sc.Frame("not_bird", [[0.2, 0.8]] * 3)]
+    session = sc.Session("rv1103", labels, frames, json.loads(original), sequence=True)
+    server, state = start(Sweeper(session), "127.0.0.1", 0, parse_device("sim:rv1103"))
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+
+    def post(path: str, body: dict) -> dict:
+        headers = {"X-Tune-Token": state.token, "Content-Type": "application/json"}
+        req = urllib.request.Request(base + path, data=json.dumps(body).encode(), method="POST",
+                                     headers=headers)
+        with urllib.request.urlopen(req, timeout=120) as r:
+            return json.loads(r.read())
+
+    try:
+        knobs = {"thr0": "0.85", "thr1": "0.4", "penalty": "0.05", "k": "2", "hysteresis": "1"}
+        out = post("/api/apply", knobs)
+        assert out["ok"], out
+        cfg = config_of(board)
+        assert cfg["thresholds"] == {"bird": 0.85, "not_bird": 0.4} and cfg["hysteresis"] == 1
+        assert cfg["model"] == json.loads(original)["model"]  # the rest of the board's config is kept
+        out = post("/api/undo", {})
+        assert out["ok"] and out["applied"]["thresholds"] == json.loads(original)["thresholds"], out
+        assert (board.root / APP / "config.json").read_bytes() == original
+    finally:
+        server.shutdown()
