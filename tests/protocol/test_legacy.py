@@ -124,3 +124,60 @@ def test_raw_repl_resends_a_script_when_the_camera_reset_in_between(start_server
             time.sleep(0.02)
         time.sleep(0.3)  # main.py is printing results
         assert repl.exec("print(2)") == "2\n"
+
+
+def test_ctrl_c_during_a_hard_fault_reset_keeps_main_py_stopped(tmp_path) -> None:
+    # A camera whose main.py faults at every boot is recovered by stopping main.py (what flash does). A
+    # ctrl-C that arrives in the instant between the fault's reset and main.py's next start must still stop
+    # it, as it would on the board (it hits main.py's first line), or the host's ctrl-A goes unanswered.
+    # Driven step by step (no serving thread) so that the ctrl-C lands exactly in that instant.
+    from host_tools.sim.openmv.camera import EmulatedCamera, SimOptions
+    from host_tools.sim.openmv.pty_server import PtyServer
+    from host_tools.sim.openmv.state import HardFault
+
+    from .conftest import MAIN_PY, make_frames
+
+    root = tmp_path / "fs"
+    root.mkdir()
+    (root / "main.py").write_text(MAIN_PY.format(fmt="RGB565"))
+    cam = EmulatedCamera(SimOptions(frames=make_frames(tmp_path / "frames"), fs_root=root, fps=30.0, loop=True,
+                                    firmware="4.6.0"), lambda text: None)
+    server = PtyServer(cam, protocol="repl")
+    try:
+        def fault() -> None:
+            raise HardFault("hard fault: test")
+
+        server.runner.start(fault, "faulting-main")
+        deadline = time.monotonic() + 10
+        while not server._reboot.is_set():  # the fault's reset is due (no host stopped it within its wait)
+            assert time.monotonic() < deadline, "the emulated camera did not reset after the fault"
+            time.sleep(0.02)
+        while server.runner.running():
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        server.repl.feed(b"\r\x03\x03")  # the host stops main.py just before the board boots again
+        server.reboot()
+        assert not server.runner.running(), "main.py ran although the host had sent ctrl-C"
+        server.repl.feed(b"\r\x01")
+        assert server.repl.raw
+    finally:
+        server.close()
+
+
+def test_a_fault_that_races_the_hosts_ctrl_c_does_not_resurface_in_its_next_script(start_server) -> None:
+    # main.py faults while the host is stopping it (TFLite Micro crashing as ctrl-C arrives). The stop wins:
+    # the host then runs scripts in the raw REPL, and none of them may meet the old fault and reset the board.
+    from host_tools.sim.openmv.state import HardFault
+
+    server = start_server(protocol="repl", main=None)
+    state = server.camera.state
+
+    def faults_as_it_is_stopped() -> None:
+        state.stop_event.wait(10)
+        state.fault = HardFault("hard fault: test")
+        raise state.fault
+
+    server.runner.start(faults_as_it_is_stopped, "faulting-main")
+    with RawRepl.open(server.path) as repl:  # ctrl-C, ctrl-A
+        assert repl.exec("import os\nprint(sorted(os.listdir()))") == "[]\n"
+        assert not server._reboot.is_set()

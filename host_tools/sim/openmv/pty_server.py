@@ -79,7 +79,12 @@ class ScriptRunner:
             print(f"pty_server: {fault}; the camera resets", file=sys.stderr, flush=True)
             state = getattr(self.camera, "state", None)
             stopped = self._stopping or (state is not None and state.stop_event.wait(HARD_FAULT_RESET_S))
-            if not (stopped or self._stopping):
+            if stopped or self._stopping:
+                # The host's stop is taken to have come first (main.py stopped before the fault): the REPL
+                # runs on, so the fault must not surface again in the host's next script.
+                if state is not None:
+                    state.fault = None
+            else:
                 self._on_reset()
         except BaseException as exc:  # the camera prints script errors itself; this is a bug in the emulator
             print(f"pty_server: script runner failed: {exc!r}", file=sys.stderr)
@@ -139,10 +144,14 @@ class PtyServer:
 
     def reboot(self) -> None:
         if self.protocol == "repl":
+            interrupted = self.repl.interrupt_pending  # a ctrl-C that arrived while the board was resetting
             self.repl.reboot()
             self.usbdbg.reset_state()
             self.stream.reset()
             self._reboot.clear()
+            if interrupted:  # main.py stopped at its first line, as the pending ctrl-C would stop it
+                self.repl.interrupt_pending = False
+                return None
             return self.boot()
         self.device.send_event(0, SysEvent.SOFT_REBOOT)
         self.runner.stop()

@@ -33,6 +33,9 @@ class ReplDevice:
         self._capture: list[str] | None = None
         self._lock = threading.Lock()
         self._answered = False  # the raw-REPL execution now running has already sent its answer
+        # ctrl-C received while no script ran (e.g. the board resetting after a hard fault): the host is
+        # stopping main.py, and on the board that ctrl-C would hit main.py as soon as it started.
+        self.interrupt_pending = False
 
     def banner(self) -> bytes:
         fw = ".".join(str(v) for v in getattr(getattr(self.camera, "state", None), "firmware", (4, 6, 0)))
@@ -60,6 +63,7 @@ class ReplDevice:
             elif self._escape:
                 self._escape_byte(b)
             elif b == 0x03:  # ctrl-C: interrupt the running script, clear the line
+                self.interrupt_pending = not self.runner.running()
                 self.runner.stop()
                 self._buf.clear()
                 if not self.raw:
@@ -120,6 +124,7 @@ class ReplDevice:
 
     def _start(self, source: str) -> None:
         self._answered = False
+        self.interrupt_pending = False
         self.runner.start(lambda s=source: self._run_raw(s), "raw-repl-script")
 
     def _run_raw(self, source: str) -> None:
