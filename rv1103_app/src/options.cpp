@@ -37,7 +37,7 @@ std::string usage(bool have_rknn) {
         "] [--model model.rknn] [--engine-cmd CMD | --engine-socket PATH]\n"
         "                  [--pipe-w-stride-pad N] [--count N] [--fps F] [--port N|auto|0] [--bind ADDR]\n"
         "                  [--max-clients N] [--width W --height H]\n"
-        "                  [--loop] [--no-stdout]\n"
+        "                  [--loop] [--no-stdout] [--snapshot-dir DIR]\n"
         "One JSON line per frame on stdout and to every TCP client. SIGHUP or a changed config file reloads\n"
         "the config (a bad file is rejected, the last good one stays); SIGTERM/SIGINT stop cleanly.\n";
     if (!have_rknn) u += "This build has no RKNN engine (configure with -DRKNN_RUNTIME_DIR=... for the board).\n";
@@ -89,6 +89,9 @@ Options parse_options(int argc, char** argv) {
             o.loop = true;
         } else if (a == "--no-stdout") {
             o.no_stdout = true;
+        } else if (a == "--snapshot-dir") {
+            o.snapshot_dir = value();
+            if (o.snapshot_dir.empty()) throw UsageError("--snapshot-dir needs a folder");
         } else {
             throw UsageError("unknown option '" + a + "'");
         }

@@ -27,8 +27,9 @@ struct Options {
     int max_clients = 4;                  // TCP clients at a time (each may hold 256 KiB of unsent lines)
     int width = 640;                      // V4L2 capture size
     int height = 480;
-    bool loop = false;       // replay a folder / video forever
-    bool no_stdout = false;  // JSON lines only on TCP (the init script uses this)
+    bool loop = false;         // replay a folder / video forever
+    bool no_stdout = false;    // JSON lines only on TCP (the init script uses this)
+    std::string snapshot_dir;  // frames as DIR/<frame>.jpg while DIR/on exists (snapshots.hpp); "" = off
     bool help = false;
 };
 

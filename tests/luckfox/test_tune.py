@@ -80,6 +80,16 @@ def test_apply_rollback_and_refusals(board, env, board_env, tmp_path: Path, h) -
     assert rec["frames"] == 8 and rec["board"] == "rv1103"
     lines = [json.loads(ln) for ln in (tmp_path / "rec" / "scores.jsonl").read_text().splitlines()]
     assert all(len(ln["scores"]) == 3 and len(ln["crops"]) == 3 for ln in lines)
+    # the board program's snapshots: a picture per recorded frame, the crops inside it; then cleared
+    assert rec["images"] >= 6, rec
+    from PIL import Image
+
+    pictured = [ln for ln in lines if ln["image"]]
+    with Image.open(tmp_path / "rec" / pictured[0]["image"]) as im:
+        assert im.size == (640, 480)
+        assert all(x + w <= 640 and y + h <= 480 for x, y, w, h in pictured[0]["crops"])
+    assert not (board.root / "tmp/classifier-snapshots").exists()
+    h.wait_for_file_line(board.root / "var/log/classifier.log", "snapshots: request ended", 30)
     meta = json.loads((tmp_path / "rec" / "session.json").read_text())
     assert meta["config"]["thresholds"] == {"bird": 0.95, "not_bird": 0.3} and meta["emulated"] is True
 
