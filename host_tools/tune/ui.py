@@ -25,6 +25,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
+from PIL import Image
 
 from host_tools.devices.names import DeviceName
 from host_tools.errors import HostToolsError, UsageError
@@ -132,16 +133,15 @@ class TuneState:
         if not 0 <= index < len(frames) or frames[index].image is None:
             raise KeyError(index)
         path = frames[index].image
-        if crop is None and path.suffix.lower() in (".jpg", ".jpeg"):
-            return path.read_bytes()
-        from PIL import Image
-
+        # Always decoded and encoded again: whatever a session file names, only pictures leave the server.
         with Image.open(path) as im:
+            if im.width * im.height > 40_000_000:
+                raise ValueError("too many pixels")
             im = im.convert("RGB")
             if crop is not None:
                 x, y, w, h = frames[index].crops[crop]
                 im = im.crop((x, y, x + w, y + h))
-            im.thumbnail((160, 160))
+            im.thumbnail((160, 160) if crop is not None else (640, 480))
             buf = io.BytesIO()
             im.save(buf, "JPEG", quality=85)
             return buf.getvalue()
@@ -153,6 +153,9 @@ class TuneState:
         if self.device is None:
             raise UsageError("no device: start the page with --device to apply settings")
         with open_device(self.device, self.protocol) as dev:
+            if dev.board != self.sw.board:
+                raise UsageError(f"{self.device} is a {dev.board} board; these scores are from a "
+                                 f"{self.sw.board}")
             if undo:
                 out = rollback_device(dev)
             else:
@@ -217,7 +220,7 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(HTTPStatus.NOT_FOUND, b"not found", "text/plain")
         except UsageError as exc:
             self._json({"ok": False, "error": str(exc)}, HTTPStatus.BAD_REQUEST)
-        except (KeyError, ValueError, IndexError, OSError):
+        except (KeyError, ValueError, IndexError, OSError, Image.DecompressionBombError):
             self._send(HTTPStatus.NOT_FOUND, b"not found", "text/plain")
 
     def do_POST(self) -> None:  # noqa: N802
