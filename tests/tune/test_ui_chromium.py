@@ -158,8 +158,9 @@ def test_moving_a_slider_moves_the_operating_point_and_the_confusion_matrix(page
     assert int(page.text("#changed-count")) > 0
     shown = page.find_all("#changed .frame")
     assert shown and len(page.find_all("#changed .crops img")) == 3 * len(shown)
-    loaded = "return [...document.querySelectorAll('#changed img')].every(i => i.complete && i.naturalWidth > 0)"
-    page.wait(lambda: page.s("POST", "/execute/sync", {"script": loaded, "args": []}))  # pictures, not alt text
+    loaded = ("return [...document.querySelectorAll('#changed img')]"
+              ".every(i => i.complete && i.naturalWidth > 0)")  # pictures, not alt text
+    page.wait(lambda: page.s("POST", "/execute/sync", {"script": loaded, "args": []}))
     assert "bird" in page.text("#describe") and "0.9" in page.text("#describe")
     # no device: Apply and Undo are off
     assert page.s("GET", f"/element/{page.find('#apply')}/enabled") is False
