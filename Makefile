@@ -64,7 +64,7 @@ $(VENV)/.stamp: pyproject.toml $(LOCK) CMakeLists.txt $(shell find cpp_runtime -
 # Refresh the lock: every dependency of pyproject.toml (runtime, the rv1103 and dev extras, the build
 # requirements and pip), resolved by uv against PyPI only (no local index or pip configuration of this
 # machine), for every Python the package supports. A model recipe that keeps a requirements.in beside it
-# (models/<name>/requirements.in) gets its own lock, models/<name>/constraints.txt, the same way.
+# (models/<name>/requirements*.in) gets its own lock, models/<name>/constraints*.txt, the same way.
 UV_COMPILE = $(BIN)/uv pip compile --universal --python-version 3.10 --no-config --quiet \
 	--index-url https://pypi.org/simple --annotation-style line
 # uv ignores upper bounds of Requires-Python: backports-strenum 1.3.1 (Python < 3.11 only) would be pinned for
@@ -86,8 +86,9 @@ lock: $(BIN)/uv
 	  echo "# from pyproject.toml (runtime, extras dev and rv1103, build requirements, pip) and the type-check venv's"; \
 	  echo "# tests/openmv/stubs/requirements.in: do not edit."; \
 	  cat build/lock.txt; } > $(LOCK)
-	for req in $(wildcard models/*/requirements.in); do \
-	  $(UV_COMPILE) $$req -o $$(dirname $$req)/constraints.txt || exit 1; done
+	for req in $(wildcard models/*/requirements*.in); do \
+	  lock=$$(dirname $$req)/$$(basename $$req .in | sed 's/^requirements/constraints/').txt; \
+	  $(UV_COMPILE) $$req -o $$lock || exit 1; done
 
 # C++ style: .clang-format (clang-format 14 from Debian); `make format` rewrites the files in place.
 CPP_SOURCES = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null || find cpp_runtime rv1103_app tests/cpp -name '*.[ch]pp')

@@ -2,6 +2,7 @@
 # print one JSON line per frame. Settings come from config.json (see README.md); a bad config.json is
 # reported and the last good settings stay in force. Runs on OpenMV firmware >= 4.5.6 (`ml`) and on
 # older firmware with the legacy `tf` module.
+import gc
 import os
 import time
 
@@ -134,6 +135,9 @@ def main():
                 # this frame's scores before smoothing (what host_tools tune replays)
                 "raw_scores": {labels[k]: round(raw[k], 8) for k in range(len(labels))},
             },
+            # gc.mem_free() sums the heap's free blocks (a walk of its allocation table: tens of us on
+            # the H7), for host_tools bench.
+            "mem": {"heap_free": gc.mem_free()},
         }
         print(json.dumps(line))
         new_sig = config_signature()

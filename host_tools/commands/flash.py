@@ -85,4 +85,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"flashed {report.target} ({report.board}, firmware {report.firmware}): {report.bytes_sent} B "
               f"sent and verified in {report.seconds:.1f} s; model {report.model_bytes} B + arena "
               f"{report.arena_bytes} B; {where}")
+        if name is not None and device.emulated:
+            _print_estimate(plan.model, args.board)
     return 0
+
+
+def _print_estimate(model, board: str) -> None:
+    """An emulated board's timings are this host's: say what the board itself would take (an estimate)."""
+    from host_tools.errors import HostToolsError
+    from host_tools.profile.cost_model import estimate
+    from host_tools.profile.graph_tflite import read_tflite
+
+    try:
+        est = estimate(read_tflite(model), board)
+    except HostToolsError:
+        return
+    print(f"ESTIMATED {board} inference for this model: {est.ms:.1f} ms (cost model, `host_tools profile`; "
+          "the emulated board's own timings are this host's)")

@@ -3,11 +3,32 @@ from __future__ import annotations
 
 import argparse
 import json
+import platform
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 from data import DEFAULT_DATA, LABELS, load_split
+
+# x86 features that choose ONNX Runtime's int8 kernels (MLAS): AVX2 without VNNI multiplies u8 x s8 pairs
+# with vpmaddubsw, whose int16 pair sums saturate; VNNI and AMX accumulate in int32.
+INT8_FEATURES = ("avx2", "avx_vnni", "avx512f", "avx512_vnni", "amx_int8", "asimddp", "i8mm")
+
+
+def runtime_facts() -> dict:
+    """The runtime and the CPU features a figure was measured with (a card states them)."""
+    flags: set[str] = set()
+    model = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in ("flags", "Features") and not flags:
+                flags = set(value.split())
+            elif key.strip() == "model name":
+                model = value.strip()
+    return {"onnxruntime": ort.__version__, "cpu": model,
+            "cpu_int8_features": [f for f in INT8_FEATURES if f in flags]}
 
 
 def evaluate(onnx_path: Path, val: Path) -> dict:
@@ -19,7 +40,8 @@ def evaluate(onnx_path: Path, val: Path) -> dict:
         for img in x
     ])
     recall = {label: float((preds[y == c] == c).mean()) for c, label in enumerate(LABELS)}
-    return {"images": int(len(y)), "accuracy": float((preds == y).mean()), "recall": recall}
+    return {"images": int(len(y)), "accuracy": float((preds == y).mean()), "recall": recall,
+            "measured_with": runtime_facts()}
 
 
 def main() -> None:

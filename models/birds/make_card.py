@@ -2,12 +2,17 @@
 
 Two models share the recipe: birds_mnv3s (MobileNetV3-Small at 64x64, the app's default) and birds_resnet9
 (the dense ResNet-9 of teacher.py at 32x32). Each step wrote its figures into the work folder under the
-model's name: <work>/<name>_eval_float.json, _eval_int8.json, _rknn_eval.json; each training run its
-<work>/<tag>_log.json.
+model's name: <work>/<name>_eval_float.json, _eval_int8.json, _rknn_eval.json, _graph_stats.json; each
+training run its <work>/<tag>_log.json.
+
+A rebuild that did not recompute a figure (SKIP_RKNN=1 leaves no simulator figure; a re-quantization without
+retraining leaves no training logs) keeps that figure from the card it replaces instead of dropping it, and
+the card's "provenance" says, per figure, whether this run measured it or it was kept from an earlier one.
 """
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,12 +59,24 @@ def _load(path: Path) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def _run_entry(work: Path, tag: str) -> dict:
+def _run_entry(work: Path, tag: str) -> dict | None:
     log = _load(work / f"{tag}_log.json")
     if log is None:
-        raise SystemExit(f"no training log {work / f'{tag}_log.json'}: run the recipe's training step first")
+        return None
     return {"args": log["args"], "epochs": len(log["epochs"]), "train_seconds": round(log["train_seconds"]),
             "float_val_accuracy_at_end": log["val_acc"]}
+
+
+KEPT = "kept from the previous card, not recomputed by this run; "
+
+
+def _keep(new, old, old_provenance: str | None, what: str) -> tuple[object, str]:
+    """(figure, provenance): the figure this run measured, else the previous card's (or a stop)."""
+    if new is not None:
+        return new, f"measured by this run ({datetime.date.today().isoformat()})"
+    if old is None:
+        raise SystemExit(f"no {what} in the work folder and none on the previous card: run that recipe step")
+    return old, KEPT + (old_provenance or "measured by an earlier run of the recipe").removeprefix(KEPT)
 
 
 def main() -> None:
@@ -67,15 +84,47 @@ def main() -> None:
     ap.add_argument("--work", type=Path, required=True)
     ap.add_argument("--model", choices=sorted(MODELS), default="birds_mnv3s")
     ap.add_argument("--runs", required=True, help="training run tags, in order")
+    ap.add_argument("--out", type=Path, help="card to write (default: <name>.json beside this script); an "
+                                             "existing card there lends the figures this run did not measure")
     args = ap.parse_args()
     name, model = args.model, MODELS[args.model]
     size = model.size
-    out = HERE / f"{name}.json"
+    out = args.out or HERE / f"{name}.json"
+    old = _load(out) or {}
+    old_acc = old.get("accuracy_birds_val", {})
+    provenance: dict[str, str] = {}
+
+    was = old.get("provenance", {})
     runs = [_run_entry(args.work, tag) for tag in args.runs.split(",")]
-    stats = json.loads((args.work / f"{name}_graph_stats.json").read_text())
+    training = None
+    if all(runs):
+        training = {
+            "data": "shared/data/birds/train (5000 bird + 5000 not_bird CIFAR-10 32x32)",
+            "recipe": model.recipe,
+            "runs": runs,
+            "epochs": sum(r["epochs"] for r in runs),
+            "train_seconds": sum(r["train_seconds"] for r in runs),
+            # thread counts as each run recorded them (runs[].args.threads)
+            "machine": "CPU only, shared 2-core machine, torch threads per run: "
+                       + ",".join(r["args"].get("threads", "?") for r in runs),
+            "float_val_accuracy_torch": runs[-1]["float_val_accuracy_at_end"],
+        }
+    training, provenance["training"] = _keep(training, old.get("training"), was.get("training"),
+                                             "training logs")
+    stats = _load(args.work / f"{name}_graph_stats.json")
+    if stats is not None:
+        stats = {"params": stats["params"], "macs": stats["macs"],
+                 "macs_detail": {k: stats[k] for k in ("conv_macs", "gemm_macs", "elementwise_mul_ops")},
+                 "onnx_ops": stats["ops"]}
+    old_stats = {k: old[k] for k in ("params", "macs", "macs_detail", "onnx_ops")} if "macs" in old else None
+    graph, provenance["graph_stats"] = _keep(stats, old_stats, was.get("graph_stats"), "graph statistics")
     files = {n: HERE / n for n in (f"{name}.onnx", f"{name}_int8.onnx", f"{name}_rv1103.rknn")}
-    acc = {key: _load(args.work / f"{name}_{figure}.json") for key, figure in (
-        ("float_onnx", "eval_float"), ("int8_qdq_onnx", "eval_int8"), ("rknn_simulator", "rknn_eval"))}
+    acc = {}
+    for key, figure in (("float_onnx", "eval_float"), ("int8_qdq_onnx", "eval_int8"),
+                        ("rknn_simulator", "rknn_eval")):
+        where = f"accuracy_birds_val.{key}"
+        acc[key], provenance[where] = _keep(_load(args.work / f"{name}_{figure}.json"), old_acc.get(key),
+                                            was.get(where), f"{figure} figure")
     card = {
         "name": name,
         "task": "bird / not_bird image classification (bird-feeder camera stand-in)",
@@ -94,29 +143,25 @@ def main() -> None:
         "target": {"accuracy": 0.90,
                    "met_by": {k: bool(r and r["accuracy"] >= 0.90) for k, r in acc.items()}},
         "files_bytes": {n: (p.stat().st_size if p.exists() else None) for n, p in files.items()},
-        "params": stats["params"],
-        "macs": stats["macs"],
-        "macs_detail": {k: stats[k] for k in ("conv_macs", "gemm_macs", "elementwise_mul_ops")},
-        "onnx_ops": stats["ops"],
-        "training": {
-            "data": "shared/data/birds/train (5000 bird + 5000 not_bird CIFAR-10 32x32)",
-            "recipe": model.recipe,
-            "runs": runs,
-            "epochs": sum(r["epochs"] for r in runs),
-            "train_seconds": sum(r["train_seconds"] for r in runs),
-            # thread counts as each run recorded them (runs[].args.threads)
-            "machine": "CPU only, shared 2-core machine, torch threads per run: "
-                       + ",".join(r["args"].get("threads", "?") for r in runs),
-            "float_val_accuracy_torch": runs[-1]["float_val_accuracy_at_end"],
-        },
+        **graph,
+        "training": training,
         "quantization": {
-            "onnx_int8": "onnxruntime quantize_static, QDQ, int8 per-channel weights, uint8 activations, "
-                         f"Percentile (99.999) ranges, {CALIB_IMAGES} training images",
+            "onnx_int8": (
+                "onnxruntime quantize_static, QDQ, int8 per-channel weights in 7 bits (reduce_range, "
+                "-64..64: AVX2's u8 x s8 int16 pair sums cannot saturate, so x86 CPUs with and without "
+                "VNNI compute the same integers), uint8 activations, Percentile (99.999) ranges, "
+                f"{CALIB_IMAGES} training images"),
+            "onnx_int8_cpu_independence": (
+                "tests/models/test_bird_model_card.py checks it on the CPU that runs the tests: no "
+                "weight can saturate, and every val image agrees with the graph run op by op "
+                "(optimizations disabled) within rounding"),
             "rknn": "rknn-toolkit2 2.5.0, target rv1103, w8a8, mmse, 40 training images (20 per class) as "
                     f"RGB float32 0..255 NCHW .npy (listed in rknn_dataset_{size}.txt), "
-                    "quant_img_RGB2BGR=False",
+                    "quant_img_RGB2BGR=False; built from the float ONNX by the toolkit's own quantizer, so "
+                    "the ONNX int8 twin's quantization does not enter it",
         },
         "rebuild": "models/birds/rebuild.sh   (env: BIRDS_DATA=<birds folder>, BIRDS_WORK=<scratch folder>)",
+        "provenance": provenance,
     }
     out.write_text(json.dumps(card, indent=1) + "\n")
     print(f"wrote {out}")

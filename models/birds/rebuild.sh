@@ -15,19 +15,21 @@ py="${PYTHON:-python3}"
 mkdir -p "$work"
 
 # Heavy tools live in their own git-ignored venvs, never in the project's .venv.
+# Both install the versions pinned in the locks beside this script (constraints*.txt, made by `make lock` from
+# requirements*.in), so a rebuild next month gets the tools this one was made with.
 if [ ! -x "$repo/.venv-birds/bin/python" ]; then
   "$py" -m venv "$repo/.venv-birds"
-  "$repo/.venv-birds/bin/pip" install -q torch==2.13.0 numpy pillow onnx onnxruntime
+  "$repo/.venv-birds/bin/pip" install -q -c "$here/constraints.txt" -r "$here/requirements.in"
 fi
 if [ "${SKIP_RKNN:-0}" != 1 ] && [ ! -x "$repo/.venv-rknn/bin/python" ]; then
   # slim install: the toolkit's own pins would pull a 5.7 GB CUDA torch
   "$py" -m venv "$repo/.venv-rknn"
   pip_rknn="$repo/.venv-rknn/bin/pip"
   "$pip_rknn" install -q --no-deps rknn-toolkit2==2.5.0
-  "$pip_rknn" install -q "protobuf>=4.21.6,<=4.25.4" psutil ruamel.yaml scipy tqdm opencv-python fast-histogram \
-    "numpy<=1.26.4" "onnx>=1.16.1,<=1.18.0" onnxruntime pillow
-  "$pip_rknn" install -q torch==2.13.0
-  "$pip_rknn" install -q "setuptools<70"
+  "$pip_rknn" install -q -c "$here/constraints-rknn.txt" -r "$here/requirements-rknn.in"
+  # the toolkit imports pkg_resources as setuptools < 70 ships it; torch 2.13 declares setuptools >= 77, so
+  # this pin cannot go through the lock's resolver
+  "$pip_rknn" install -q "setuptools==69.5.1"
 fi
 
 bpy="$repo/.venv-birds/bin/python"

@@ -10,12 +10,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 VENV=.venv-train
 PY="${PYTHON:-python3}"
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import tensorflow, tflite_micro, ai_edge_litert" 2>/dev/null
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import tensorflow, tflite_micro, ai_edge_litert, platformdirs" 2>/dev/null
 then
-  echo "rebuild: creating $VENV (tensorflow-cpu, ai-edge-litert, tflite-micro, pillow, numpy)" >&2
+  echo "rebuild: creating $VENV (models/masks/requirements.in, pinned by constraints.txt)" >&2
   "$PY" -m venv "$VENV"
   "$VENV/bin/pip" install -q --upgrade pip
-  "$VENV/bin/pip" install -q "tensorflow-cpu>=2.16" ai-edge-litert tflite-micro pillow numpy
+  # the versions pinned in models/masks/constraints.txt (`make lock`, from requirements.in beside it)
+  "$VENV/bin/pip" install -q -c models/masks/constraints.txt -r models/masks/requirements.in
 fi
 # Quiet TensorFlow's start-up chatter; nice: the machine is shared.
 export TF_CPP_MIN_LOG_LEVEL=2 PYTHONHASHSEED=0

@@ -7,7 +7,12 @@ Run through models/masks/rebuild.sh (it makes the recipe env .venv-train). Steps
 3. full-int8 conversion whose input is scale 1/255, zero point -128 (what OpenMV's ml module feeds:
    pixel ^ 0x80 and the model's own input scale ignored), asserted;
 4. the card: held-out float and int8 accuracy (int8 measured by running the .tflite with reference
-   kernels), per-class recall, MACs and parameters counted from the graph, TFLite Micro arena.
+   kernels), per-class recall, MACs and parameters counted from the graph, TFLite Micro arena, and the
+   H7 fit per firmware as host_tools.model_budget (the check `host_tools flash` runs) computes it.
+
+A run without --folds does not retrain the other two hold-outs: it keeps their figures from the card it
+replaces (each marked with where it came from) when that card was made by the same training recipe, and
+drops them with a message otherwise.
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(1, str(REPO))  # host_tools.model_budget: one owner of the H7's memory budget
 
 import masks_data as md  # noqa: E402
 import tflite_facts as tf_facts  # noqa: E402
@@ -30,8 +37,7 @@ import tflite_facts as tf_facts  # noqa: E402
 DEFAULT_DATA = HERE.parent.parent.parent / "shared" / "data" / "masks"
 SIZE = 96  # model input H = W (fixed: the app and the emulator's tests know the model by it)
 SEED = 1234
-H7_FS_BYTES = 128 * 1024
-H7_BLOCK_BYTES = 256 * 1024
+FILE_BYTES_MAX = 100 * 1024  # the model's own size target (issue: "fits 100 KB")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -229,12 +235,50 @@ def fold_summary(split: dict, result: dict) -> dict:
             "int8_accuracy": result["int8"]["accuracy"], "int8_recall": result["int8"]["recall"]}
 
 
+def h7_budget(tflite_path: Path) -> dict:
+    """Does the model fit the H7, per emulated firmware, as host_tools.model_budget decides it."""
+    from host_tools.model_budget import check_model_fits
+    from host_tools.openmv_firmware import EMULATED
+
+    per_firmware = {}
+    for firmware in EMULATED:
+        fit = check_model_fits(tflite_path, "h7", firmware)
+        per_firmware[firmware] = {"largest_heap_block_bytes": fit.heap_block_bytes,
+                                  "arena_allocated_bytes": fit.arena_bytes, "fits": fit.fits}
+    size = tflite_path.stat().st_size
+    return {"file_bytes_max": FILE_BYTES_MAX, "measured_with": "host_tools.model_budget.check_model_fits",
+            "per_firmware": per_firmware,
+            "fits": size <= FILE_BYTES_MAX and all(f["fits"] for f in per_firmware.values())}
+
+
+KEPT = "kept from the previous card (same training recipe), not recomputed by this run (--folds does); "
+
+
+def kept_folds(previous: dict | None, folds: dict, training: dict) -> dict:
+    """folds plus the hold-outs this run did not retrain, taken from the previous card when it was made by
+    the same training recipe (their figures would otherwise vanish from the card at every plain rebuild)."""
+    if not previous:
+        return folds
+    missing = {k: v for k, v in previous.get("folds", {}).items() if k not in folds}
+    if not missing:
+        return folds
+    if previous.get("training") != training:
+        print(f"[masks] dropped hold-outs {sorted(missing)} of the previous card: another training recipe "
+              "measured them (rebuild with --folds to recompute)", flush=True)
+        return folds
+    kept = {}
+    for name, fold in missing.items():
+        fold = {k: v for k, v in fold.items() if k != "deployed"}
+        earlier = str(fold.get("provenance", "measured by an earlier run")).removeprefix(KEPT)
+        kept[name] = {**fold, "provenance": KEPT + earlier}
+    return {**folds, **kept}
+
+
 def make_card(tflite_path: Path, split: dict, result: dict, folds: dict, training: dict,
               rebuild: dict) -> dict:
     facts = tf_facts.graph_facts(tflite_path)
     size = tflite_path.stat().st_size
     arena = tf_facts.tflm_arena_bytes(tflite_path)
-    fits = size <= 100 * 1024 and size <= H7_FS_BYTES and size + arena <= H7_BLOCK_BYTES
     return {
         "name": "masks_int8",
         "task": "surgical mask inspection on a production tray: good / bad (defect) / no_mask",
@@ -257,8 +301,7 @@ def make_card(tflite_path: Path, split: dict, result: dict, folds: dict, trainin
         "ops": facts.ops,
         "tflm_arena_bytes": arena,
         "tflm_arena_measured_with": "tflite-micro Python interpreter, print_allocations() total",
-        "h7_budget": {"file_bytes_max": 100 * 1024, "file_plus_arena": size + arena,
-                      "file_plus_arena_max": H7_BLOCK_BYTES, "fits": fits},
+        "h7_budget": h7_budget(tflite_path),
         "data": {"source": "shared/data/masks (ARM-software/EndpointAI OpenMvMaskDefaults; MIT, "
                            "Lightly AG 2020)",
                  "split": "by recording (frames of one recording are near-duplicates)", **split},
@@ -288,26 +331,31 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "masks_int8.txt").write_text("\n".join(md.LABELS) + "\n")
     deployed_seconds = time.monotonic() - start
 
+    card_path = args.out / "masks_int8.json"
+    previous = json.loads(card_path.read_text()) if card_path.exists() else None
     folds = {args.holdout: {**fold_summary(split, result), "deployed": True}}
     if args.folds:
         scratch = args.out / ".fold.tflite"
         for other in md.RECORDINGS:
             if other != args.holdout:
                 _, fold_split, fold_result = fit_and_convert(tf, frames, other, args.epochs, scratch)
-                folds[other] = fold_summary(fold_split, fold_result)
+                folds[other] = {**fold_summary(fold_split, fold_result), "provenance": "measured by this run"}
         scratch.unlink(missing_ok=True)
     training = {"epochs": args.epochs, "seed": SEED, "batch": 32, "optimizer": "Adam, cosine decay from 3e-3",
                 "class_weights": "balanced (n / (3 * n_class))",
                 "augmentation": "random crop 80-100% per axis / shift, h+v flips, contrast, brightness, "
                                 "per-channel gain, RGB565 rounding, sharp or anti-aliased resize"}
+    folds = kept_folds(previous, folds, training)
     plain = [a for a in argv if a != "--folds"]
     rebuild = {"command": " ".join(["models/masks/rebuild.sh", *plain]),
                "folds_command": " ".join(["models/masks/rebuild.sh", *plain, "--folds"]),
                "seconds": None,  # filled in by rebuild.sh, which times the whole run
                "deployed_model_seconds": round(deployed_seconds, 1),
-               "folds_seconds": round(time.monotonic() - start - deployed_seconds, 1) if args.folds else 0}
+               "folds_seconds": round(time.monotonic() - start - deployed_seconds, 1) if args.folds else None}
+    if not args.folds and previous and len(folds) > 1:  # the kept hold-outs' training time, kept with them
+        rebuild["folds_seconds"] = previous.get("rebuild", {}).get("folds_seconds")
     card = make_card(tflite_path, split, result, folds, training, rebuild)
-    (args.out / "masks_int8.json").write_text(json.dumps(card, indent=2) + "\n")
+    card_path.write_text(json.dumps(card, indent=2) + "\n")
     r = result["int8"]
     print(f"[masks] wrote {tflite_path} ({card['file_bytes']} B, arena {card['tflm_arena_bytes']} B, "
           f"{card['macs']} MACs, {card['parameters']} params); hold-out {args.holdout}: "

@@ -108,3 +108,47 @@ def test_int8_accuracy_on_held_out_recording(interp, card, shared_data):
             total += 1
     assert total == card["holdout_eval"]["int8"]["n"]
     assert correct / total >= 0.95
+
+
+def test_card_h7_budget_is_what_the_flash_check_computes(card):
+    """One owner of the H7 memory budget: the card's per-firmware figures are host_tools.model_budget's."""
+    budget = card["h7_budget"]
+    assert set(budget["per_firmware"]) == set(EMULATED)
+    for firmware in EMULATED:
+        fit = check_model_fits(MASKS_MODEL, "h7", firmware)
+        stated = budget["per_firmware"][firmware]
+        assert stated["largest_heap_block_bytes"] == fit.heap_block_bytes, firmware
+        assert stated["fits"] == fit.fits, firmware
+        assert abs(stated["arena_allocated_bytes"] - fit.arena_bytes) <= 4096, firmware  # tflite-micro drift
+    assert budget["fits"] == (card["file_bytes"] <= budget["file_bytes_max"] and all(
+        f["fits"] for f in budget["per_firmware"].values()))
+
+
+@pytest.fixture()
+def recipe():
+    """models/masks/train.py, importable without TensorFlow (it imports it only when training)."""
+    import importlib.util
+
+    path = MASKS_MODEL.parent / "train.py"
+    spec = importlib.util.spec_from_file_location("masks_train_recipe", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_plain_rebuild_keeps_the_hold_outs_it_did_not_retrain(card, recipe):
+    """rebuild.sh without --folds retrains only the deployed hold-out; the other two stay on the card, marked
+    as kept, as long as the same training recipe measured them; another recipe's figures are dropped."""
+    deployed = card["data"]["holdout_recording"]
+    others = sorted(set(card["folds"]) - {deployed})
+    assert others, "the card reports the other hold-outs"
+    this_run = {deployed: {**card["folds"][deployed], "int8_accuracy": 0.5}}
+    folds = recipe.kept_folds(card, this_run, card["training"])
+    assert sorted(folds) == sorted(card["folds"])
+    assert folds[deployed]["int8_accuracy"] == 0.5  # this run's own figure wins
+    for name in others:
+        assert folds[name]["int8_accuracy"] == card["folds"][name]["int8_accuracy"]
+        assert folds[name]["provenance"].startswith("kept from the previous card")
+        assert "deployed" not in folds[name]
+    other_recipe = {**card["training"], "epochs": card["training"]["epochs"] + 1}
+    assert sorted(recipe.kept_folds(card, this_run, other_recipe)) == [deployed]

@@ -46,7 +46,7 @@ def test_json_stdout_is_one_line_per_frame(tmp_path, masks_model, mask_frames):
     for n, line in enumerate(lines, 1):
         r = json.loads(line)
         assert list(r) == ["schema", "board", "frame", "label", "score", "scores", "raw", "ms", "fps",
-                           "smoothing"]  # result schema 1 (host_tools/results/SCHEMA.md)
+                           "smoothing", "mem"]  # result schema 1 (host_tools/results/SCHEMA.md)
         assert (r["schema"], r["board"]) == (1, "openmv")
         assert r["frame"] == n and r["label"] in labels + [None]
         assert isinstance(r["score"], float) and list(r["scores"]) == labels
@@ -56,6 +56,7 @@ def test_json_stdout_is_one_line_per_frame(tmp_path, masks_model, mask_frames):
         )
         assert r["ms"]["total"] >= r["ms"]["inference"] and isinstance(r["fps"], float)
         assert r["smoothing"]["frames"] >= 1 and 0 <= r["smoothing"]["threshold"] <= 1
+        assert isinstance(r["mem"]["heap_free"], int) and r["mem"]["heap_free"] > 0
         # with one frame smoothed, the reported decision is the raw one
         if n == 1:
             assert r["raw"]["score"] == r["score"]

@@ -65,6 +65,7 @@ class ServeOptions:
     ssh_port: int = 0
     confine: str = "auto"
     bare: bool = False  # no board program installed (a fresh board for flash)
+    fps: float | None = None  # the camera's frame rate (None: as fast as the program reads)
 
 
 def board_model(model: Path | None, models_dir: Path) -> tuple[Path, ModelTwin]:
@@ -132,7 +133,7 @@ def serve(opts: ServeOptions) -> int:
             rootfs.install_app(root, program, opts.config, model, INIT_SCRIPT)
         rootfs.write_board_env(root, rootfs.install_qemu(root) if opts.arch == "armv7" else "")
         host_key, client_key = board_keys(root, host_dir)
-        camera = Camera(frames, root / rootfs.CAMERA.lstrip("/")).start()
+        camera = Camera(frames, root / rootfs.CAMERA.lstrip("/"), fps=opts.fps).start()
         cleanup.append(camera.stop)
         deployed = app_dir / "model" / "model.rknn"
         socket_path = root / rootfs.NPU_SOCKET.lstrip("/")
