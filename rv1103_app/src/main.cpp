@@ -14,6 +14,7 @@
 #include "frame_source.hpp"
 #include "options.hpp"
 #include "signals.hpp"
+#include "snapshots.hpp"
 #include "tcp_broadcast.hpp"
 
 namespace {
@@ -75,6 +76,7 @@ int run(const rv1103::Options& opts) {
     std::unique_ptr<rv1103::TcpBroadcast> tcp = open_tcp(opts, port);
 
     bool stdout_on = !opts.no_stdout;
+    rv1103::Snapshots snapshots(opts.snapshot_dir, log);
     std::uint64_t index = 0;
     long long emitted = 0;
     std::uint64_t next_slot = camrt::monotonic_ns();
@@ -113,6 +115,7 @@ int run(const rv1103::Options& opts) {
         try {
             camrt::FrameResult result = pipeline.process(frame.view, this_index, capture_ms);
             result.dropped = frame.dropped;
+            snapshots.maybe_write(frame.view, this_index);
             // fps from the time between frame starts (the first frame: from its own total)
             const double period_ms = last_start ? camrt::elapsed_ms(last_start, t0) : result.ms.total;
             result.fps = period_ms > 0 ? 1000.0 / period_ms : 0.0;

@@ -38,7 +38,7 @@ std::string usage(bool have_rknn) {
         "                  [--pipe-w-stride-pad N] [--count N] [--fps F] [--port N|auto|0] [--bind ADDR]\n"
         "                  [--max-clients N] [--width W --height H] [--warmup-frames N]\n"
         "                  [--yuv-range auto|full|limited]\n"
-        "                  [--loop] [--no-stdout] [--dump-attrs]\n"
+        "                  [--loop] [--no-stdout] [--dump-attrs] [--snapshot-dir DIR]\n"
         "One JSON line per frame on stdout and to every TCP client. SIGHUP or a changed config file reloads\n"
         "the config (a bad file is rejected, the last good one stays); SIGTERM/SIGINT stop cleanly.\n"
         "--width/--height: camera size (default 768x432, 16:9 like the sensor). --dump-attrs: print what the\n"
@@ -100,6 +100,9 @@ Options parse_options(int argc, char** argv) {
             o.dump_attrs = true;
         } else if (a == "--no-stdout") {
             o.no_stdout = true;
+        } else if (a == "--snapshot-dir") {
+            o.snapshot_dir = value();
+            if (o.snapshot_dir.empty()) throw UsageError("--snapshot-dir needs a folder");
         } else {
             throw UsageError("unknown option '" + a + "'");
         }

@@ -33,6 +33,7 @@ struct Options {
     std::string yuv_range = "auto";  // V4L2: auto (as the driver reports) | full | limited
     bool loop = false;               // replay a folder / video forever
     bool no_stdout = false;          // JSON lines only on TCP (the init script uses this)
+    std::string snapshot_dir;        // frames as DIR/<frame>.jpg while DIR/on exists (snapshots.hpp); "" = off
     bool help = false;
     bool dump_attrs = false;  // print the RKNN runtime's tensor attributes for the model as JSON, then exit
 };
