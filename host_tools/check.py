@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from host_tools.errors import HostToolsError
+from host_tools.model_manifest import card_path, check_config, load_manifest
 
 
 def _try(problems: list[str], fn, *args):
@@ -33,13 +34,13 @@ def check_openmv(board: str, model: Path, config: Path | None) -> list[str]:
     problems: list[str] = []
     if not model.is_file():
         return [f"model not found: {model}"]
-    labels_read = _try(problems, flash.read_labels, model.with_suffix(".txt"))
-    labels = labels_read[1] if labels_read else None
-    if labels is not None:
+    manifest = _try(problems, load_manifest, model)
+    labels = list(manifest.labels) if manifest else None
+    if manifest is not None and labels is not None:
         outputs = flash.model_output_count(model)
         if outputs is not None and outputs != len(labels):
             problems.append(
-                f"{model.with_suffix('.txt')} has {len(labels)} labels but {model.name} gives "
+                f"{manifest.source} has {len(labels)} labels but {model.name} gives "
                 f"{outputs} scores (main.py would stop on this)"
             )
     if config is None and (OPENMV_APP_DIR / flash.CONFIG_NAME).is_file():
@@ -108,6 +109,11 @@ def check_rv1103(model: Path, config: Path | None, warnings: list[str]) -> list[
                 camrt.check_model_classes(cfg, int(outputs))
             except Exception as exc:  # noqa: BLE001
                 problems.append(f"config {config}: {exc}")
+    if cfg is not None and card_path(model).is_file():  # a config that contradicts the model's manifest
+        manifest = _try(problems, load_manifest, model)
+        if manifest is not None:
+            _try(problems, check_config, {"labels": list(cfg.labels), "color_order": cfg.color_order},
+                 manifest, config)
     return problems
 
 

@@ -45,14 +45,15 @@ def config_signature():
 
 
 def load_config(current, labels, sig):
-    """Returns the config to run on after reading config.json (current one if the file is bad)."""
+    """Returns (config, accepted): the config to run on after reading config.json (the current one, and
+    accepted False, when the file is bad)."""
     fallback = "defaults" if current is None else "last good config"
     if sig is None:
         if current is None:
             print("config: no %s, using defaults" % CONFIG)
         else:
             print("config: %s removed, using defaults" % CONFIG)
-        return config.defaults()
+        return config.defaults(labels), True
     cfg = None
     if sig[0] > config.MAX_BYTES:  # checked before reading: the file could be most of the filesystem
         errors = ["%d bytes is too big for a config (the limit is %d)" % (sig[0], config.MAX_BYTES)]
@@ -62,7 +63,7 @@ def load_config(current, labels, sig):
                 data = f.read(config.MAX_BYTES + 1)
         except OSError as exc:
             print("config: %s: cannot read (%s), keeping the %s" % (CONFIG, exc, fallback))
-            return current or config.defaults()
+            return current or config.defaults(labels), False
         errors = None
     if errors is None:
         cfg, errors = config.parse(data, labels, cam.available_framesizes(config.FRAMESIZES))
@@ -70,9 +71,34 @@ def load_config(current, labels, sig):
         for e in errors:
             print("config: %s: %s" % (CONFIG, e))
         print("config: %s rejected, running on the %s" % (CONFIG, fallback))
-        return current or config.defaults()
-    print("config: %s loaded" % CONFIG)
-    return cfg
+        return current or config.defaults(labels), False
+    if current is None:
+        print("config: %s loaded" % CONFIG)
+    return cfg, True
+
+
+def config_changes(old, new):
+    """{key: [old, new]} for each setting a reload changed."""
+    out = {}
+    for key in new:
+        if old.get(key) != new[key]:
+            out[key] = [old.get(key), new[key]]
+    return out
+
+
+def report_reload(old, new, accepted, frame):
+    """A reload, told twice: a log line with what changed (old -> new per key) and, for the host's tools,
+    an event line of the result schema."""
+    changes = config_changes(old, new) if accepted else {}
+    if accepted:
+        told = ", ".join("%s %s -> %s" % (k, json.dumps(v[0]), json.dumps(v[1])) for k, v in changes.items())
+        message = "%s reloaded" % CONFIG
+        print("config: %s: %s" % (message, told or "nothing changed"))
+    else:
+        message = "%s rejected, running on the last good config" % CONFIG
+    event = {"schema": SCHEMA, "board": "openmv", "event": "config", "frame": frame, "accepted": accepted,
+             "changes": changes, "message": message}
+    print(json.dumps(event))
 
 
 def main():
@@ -83,7 +109,7 @@ def main():
             "%s has %d labels but %s gives %d scores" % (LABELS, len(labels), MODEL, clf.outputs)
         )
     sig = config_signature()
-    cfg = load_config(None, labels, sig)
+    cfg, _ = load_config(None, labels, sig)
     rgb = leds.open_leds()
     snapshot = cam.open_camera(cfg["pixformat"], cfg["framesize"])
     cam.set_streaming(cfg["stream"])
@@ -144,7 +170,8 @@ def main():
         if new_sig != sig:
             sig = new_sig
             old = cfg
-            cfg = load_config(cfg, labels, sig)
+            cfg, accepted = load_config(cfg, labels, sig)
+            report_reload(old, cfg, accepted, frame)
             if (cfg["pixformat"], cfg["framesize"]) != (old["pixformat"], old["framesize"]):
                 snapshot = cam.open_camera(cfg["pixformat"], cfg["framesize"])
             cam.set_streaming(cfg["stream"])

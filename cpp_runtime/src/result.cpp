@@ -110,4 +110,47 @@ std::string to_json_line(const FrameResult& r, const std::vector<std::string>& l
     return out;
 }
 
+std::vector<ConfigChange> config_changes(const Config& before, const Config& after) {
+    const json::Value a = json::Value::parse(config_to_json(before));
+    const json::Value b = json::Value::parse(config_to_json(after));
+    std::vector<ConfigChange> out;
+    for (auto it = b.begin(); it != b.end(); ++it) {
+        const json::Value* old = json::member(a, it.key().c_str());
+        const json::Value none;
+        const json::Value& was = old ? *old : none;
+        if (was != it.value()) {
+            out.push_back({it.key(), was.dump(-1, ' ', false, json::Value::error_handler_t::replace),
+                           it.value().dump(-1, ' ', false, json::Value::error_handler_t::replace)});
+        }
+    }
+    return out;
+}
+
+std::string describe_changes(const std::vector<ConfigChange>& changes) {
+    if (changes.empty()) return "nothing changed";
+    std::string out;
+    for (const ConfigChange& c : changes) {
+        if (!out.empty()) out += ", ";
+        out += c.key + " " + c.before + " -> " + c.after;
+    }
+    return out;
+}
+
+std::string config_event_line(std::uint64_t frame, bool accepted, const std::vector<ConfigChange>& changes,
+                              const std::string& message) {
+    json::Value o = json::Value::object();
+    o["schema"] = kResultSchema;
+    o["board"] = "rv1103";
+    o["event"] = "config";
+    o["frame"] = frame;
+    o["accepted"] = accepted;
+    json::Value ch = json::Value::object();
+    for (const ConfigChange& c : changes) {
+        ch[c.key] = json::Value::array({json::Value::parse(c.before), json::Value::parse(c.after)});
+    }
+    o["changes"] = std::move(ch);
+    o["message"] = message;
+    return o.dump(-1, ' ', false, json::Value::error_handler_t::replace);
+}
+
 }  // namespace camrt

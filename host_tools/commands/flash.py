@@ -11,14 +11,15 @@ from host_tools.devices.names import add_device_arguments
 from host_tools.paths import MASKS_MODEL, OPENMV_APP_DIR
 
 HELP = """\
-Uploads openmv_app/*.py, the model (as model.tflite), its labels (the model's sibling .txt, as model.txt) and
-the config (as config.json). Checked on the host before anything is sent: the config (the app's own rules),
-the model's input (one int8/uint8 image input matching the config's pixel format), one inference in
-TensorFlow Lite Micro (a model that crashes it is refused), the model against the board's memory on the
-camera's firmware (file in the FAT filesystem, file + tensor arena in the heap blocks), the labels. Each file
-is written under a temporary name, verified by a SHA-256 computed on the camera, then renamed into place with
-main.py last, so an interruption leaves the previous app runnable; on Ctrl-C the camera is restarted on the
-app it holds and flash says which (exit 130). The camera then restarts and runs main.py.
+Uploads openmv_app/*.py, the model (as model.tflite), its labels (from the model card beside it, or a labels
+file <model>.txt; as model.txt) and the config (as config.json). Checked on the host before anything is sent:
+the config (the app's own rules), the model's input (one int8/uint8 image input matching the config's pixel
+format), one inference in TensorFlow Lite Micro (a model that crashes it is refused), the model against the
+board's memory on the camera's firmware (file in the FAT filesystem, file + tensor arena in the heap blocks),
+the labels. Each file is written under a temporary name, verified by a SHA-256 computed on the camera, then
+renamed into place with main.py last, so an interruption leaves the previous app runnable; on Ctrl-C the
+camera is restarted on the app it holds and flash says which (exit 130). The camera then restarts and runs
+main.py.
 """
 
 

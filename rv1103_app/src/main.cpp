@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "camrt/clock.hpp"
 #include "camrt/config.hpp"
@@ -10,6 +11,7 @@
 #include "camrt/frames.hpp"
 #include "camrt/pipeline.hpp"
 #include "camrt/planner.hpp"
+#include "camrt/result.hpp"
 #include "engine_factory.hpp"
 #include "frame_source.hpp"
 #include "options.hpp"
@@ -59,7 +61,11 @@ int run(const rv1103::Options& opts) {
     log("engine " + engine_desc);
     log(std::string("preprocessing: ") + camrt::preprocess_kernels() + " kernels");
 
-    camrt::ConfigWatcher watcher(opts.config, engine->num_classes(), [](const std::string& m) { log("config: " + m); });
+    std::string rejected;  // the watcher's last rejection, until it is told to the output's readers
+    camrt::ConfigWatcher watcher(opts.config, engine->num_classes(), [&rejected](const std::string& m) {
+        log("config: " + m);
+        if (m.rfind("config rejected", 0) == 0) rejected = m;
+    });
     camrt::Pipeline pipeline(*engine, watcher.current());
 
     rv1103::SourceOptions so;
@@ -82,10 +88,29 @@ int run(const rv1103::Options& opts) {
     std::uint64_t next_slot = camrt::monotonic_ns();
     std::uint64_t last_start = 0;  // monotonic_ns() at the start of the last frame classified, 0 = none yet
     rv1103::SourceFrame frame;
+    // An event line (a config reload) goes where the results go: stdout and every TCP client.
+    auto emit = [&](std::string line) {
+        if (stdout_on) {
+            line += '\n';
+            stdout_on = std::fwrite(line.data(), 1, line.size(), stdout) == line.size() && std::fflush(stdout) == 0;
+            line.pop_back();
+            if (!stdout_on) log("stdout closed; JSON lines continue on TCP only");
+        }
+        if (tcp) tcp->send_line(line);
+    };
     while (!rv1103::stop_requested()) {
-        if (watcher.poll()) {
+        const bool reloaded = watcher.poll();
+        if (!rejected.empty()) {
+            emit(camrt::config_event_line(index, false, {}, rejected));
+            rejected.clear();
+        }
+        if (reloaded) {
+            const camrt::Config before = pipeline.config();
             try {
                 pipeline.set_config(watcher.current());
+                const std::vector<camrt::ConfigChange> changes = camrt::config_changes(before, pipeline.config());
+                log("config: changed: " + camrt::describe_changes(changes));
+                emit(camrt::config_event_line(index, true, changes, "config reloaded"));
                 const int want = wanted_port(opts, pipeline.config());
                 if (want != port) {  // the new config moves the TCP output
                     tcp.reset();
@@ -101,7 +126,10 @@ int run(const rv1103::Options& opts) {
                         "; restart to load it (still running " + model_path + ")");
                 }
             } catch (const std::exception& e) {
-                log(std::string("config: rejected by the pipeline, keeping the last good one: ") + e.what());
+                const std::string why =
+                    std::string("config rejected by the pipeline, keeping the last good one: ") + e.what();
+                log("config: " + why);
+                emit(camrt::config_event_line(index, false, {}, why));
             }
         }
         const std::uint64_t t0 = camrt::monotonic_ns();

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "camrt/config.hpp"
 #include "camrt/json.hpp"
 #include "camrt/result.hpp"
 
@@ -161,6 +162,30 @@ TEST_CASE("FrameResult JSON line has the documented keys, order and precision") 
     r.vote.pending = 0;
     CHECK_THROWS_WITH_AS(camrt::to_json_line(r, {"bird"}), doctest::Contains("2 scores for 1 labels"),
                          std::invalid_argument);
+}
+
+TEST_SUITE_END();
+
+TEST_SUITE_BEGIN("json");
+
+TEST_CASE("a config reload is told as old -> new per key, and as a schema event line") {
+    const camrt::Config a = camrt::parse_config(R"({"labels": ["bird", "not_bird"], "k": 2, "hysteresis": 0})");
+    const camrt::Config b =
+        camrt::parse_config(R"({"labels": ["bird", "not_bird"], "k": 3, "hysteresis": 3, "fallback": "not_bird"})");
+    const auto changes = camrt::config_changes(a, b);
+    REQUIRE_EQ(changes.size(), 3u);
+    CHECK_EQ(camrt::describe_changes(changes), "k 2 -> 3, hysteresis 0 -> 3, fallback null -> \"not_bird\"");
+    CHECK(camrt::config_changes(a, a).empty());
+    CHECK_EQ(camrt::describe_changes({}), "nothing changed");
+    const json::Value v = json::parse(camrt::config_event_line(57, true, changes, "config reloaded"));
+    CHECK_EQ(v["schema"], 1);
+    CHECK_EQ(v["event"], "config");
+    CHECK_EQ(v["frame"], 57);
+    CHECK_EQ(v["changes"]["k"], json::Value::array({2, 3}));
+    CHECK_EQ(v["changes"]["fallback"][1], "not_bird");
+    const json::Value r = json::parse(camrt::config_event_line(3, false, {}, "bad \"file\""));
+    CHECK_EQ(r["accepted"], false);
+    CHECK_EQ(r["message"], "bad \"file\"");
 }
 
 TEST_SUITE_END();

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from host_tools.cli import main as cli_main
+from host_tools.model_manifest import load_manifest
 
 
 def _sim(*args: str, **kw) -> subprocess.CompletedProcess:
@@ -42,7 +43,7 @@ def test_json_stdout_is_one_line_per_frame(tmp_path, masks_model, mask_frames):
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert len(lines) == 4 and proc.stdout.endswith("\n")
-    labels = masks_model.with_suffix(".txt").read_text().split()
+    labels = list(load_manifest(masks_model).labels)
     for n, line in enumerate(lines, 1):
         r = json.loads(line)
         assert list(r) == ["schema", "board", "frame", "label", "score", "scores", "raw", "ms", "fps",

@@ -59,8 +59,7 @@ def test_the_package_comes_from_the_wheel_with_its_data(installed):
     assert REPO not in pkg.parents, pkg  # not the checkout
     bundled = pkg / "_bundled"
     for rel in ["openmv_app/main.py", "openmv_app/config.json", "models/masks/masks_int8.tflite",
-                "models/masks/masks_int8.txt", "models/masks/masks_int8.json",
-                "models/birds/birds_mnv3s_int8.onnx", "models/birds/birds_mnv3s.txt",
+                "models/masks/masks_int8.json", "models/birds/birds_mnv3s_int8.onnx",
                 "models/birds/birds_mnv3s.json", "rv1103_app/deploy/config.json"]:
         assert (bundled / rel).read_bytes() == (REPO / rel).read_bytes(), rel
     assert sorted(p.name for p in (bundled / "rv1103_app" / "sample_frames").glob("*.jpg")) == \

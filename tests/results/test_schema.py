@@ -116,7 +116,7 @@ def test_openmv_smoothing_explains_a_missing_label() -> None:
     (openmv_line(label=3), "label: expected a label or null"),
     (openmv_line(score=float("nan")), "score: expected a number"),
     (openmv_line(ms={"capture": 1.0, "total": 2.0}), "missing field 'inference'"),
-    (openmv_line(ms={"capture": 1, "inference": 1, "total": 2, "snapshot": 1}), "unknown stage 'snapshot'"),
+    (openmv_line(ms={"snapshot": 1.0, "infer": 1.0, "total": 2.0}), "missing field 'capture'"),  # old names
     (openmv_line(raw=None), "breaks schema 1"),
     (json.dumps({"schema": 1, "board": "rv1103", "event": "config", "frame": 2, "changes": {"k": 3}}),
      "changes.k: expected [old, new]"),
@@ -124,6 +124,11 @@ def test_openmv_smoothing_explains_a_missing_label() -> None:
 def test_broken_lines_are_refused_by_name(line: str, message: str) -> None:
     with pytest.raises(SchemaError, match=re.escape(message)):
         parse_line(line)
+
+
+def test_keys_a_newer_board_adds_are_ignored() -> None:
+    r = parse_result(openmv_line(ms={"capture": 1, "inference": 2, "total": 3, "upload": 1}, extra={"x": 1}))
+    assert r is not None and [k for k, _ in r.ms.items()] == ["capture", "inference", "total"]
 
 
 def test_other_lines_are_not_results() -> None:
@@ -140,3 +145,20 @@ def test_events_read_as_old_to_new() -> None:
     bad = parse_line(json.dumps({"schema": 1, "board": "openmv", "event": "config", "frame": 4,
                                  "accepted": False, "message": "smoothing: must be from 1 to 30 frames"}))
     assert isinstance(bad, Event) and "rejected" in format_event(bad) and "from 1 to 30" in format_event(bad)
+
+
+def test_the_live_page_gets_the_explanation_and_the_reloads() -> None:
+    from host_tools.watch.state import LiveState
+
+    state = LiveState("test")
+    r = parse_result(openmv_line())
+    assert r is not None
+    state.add_result(r)
+    state.add_event(parse_line(json.dumps({"schema": 1, "board": "openmv", "event": "config", "frame": 3,
+                                           "changes": {"threshold": [0.5, 0.6]}})))
+    snap = json.loads(json.dumps(state.snapshot()))  # what /api/state serves
+    res = snap["result"]
+    assert res["threshold"] == 0.6 and res["label"] is None and res["raw"]["label"] == "good"
+    assert res["why"] == explain(r) and list(res["ms"]) == ["capture", "inference", "total"]
+    assert snap["events"] == ["config reloaded after frame 3: threshold 0.5 -> 0.6"]
+    assert state.history[-1].infer_ms == 40.0

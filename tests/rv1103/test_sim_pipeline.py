@@ -143,7 +143,12 @@ def test_bad_inputs_are_usage_errors(setup, tmp_path, capsys):
     swapped = tmp_path / "swapped.json"
     swapped.write_text(json.dumps({"labels": ["blue", "red"]}))
     rc, _, err = run_cli(capsys, "--frames", str(frames), "--config", str(swapped), "--model", str(model))
-    assert rc == 2 and "differ from the model's" in err
+    # a config that contradicts the model's manifest is refused, naming both values
+    assert rc == 2 and "labels ['blue', 'red'] contradict the model's ['red', 'blue']" in err
+    bgr = tmp_path / "bgr.json"
+    bgr.write_text(json.dumps({"labels": ["red", "blue"], "color_order": "BGR"}))
+    rc, _, err = run_cli(capsys, "--frames", str(frames), "--config", str(bgr), "--model", str(model))
+    assert rc == 2 and "color_order BGR contradicts the model's colour order RGB" in err
 
 
 def test_small_frames_are_skipped_with_a_reason(setup, tmp_path, capsys, helpers):

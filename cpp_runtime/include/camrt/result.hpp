@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "camrt/clock.hpp"
+#include "camrt/config.hpp"
 #include "camrt/types.hpp"
 #include "camrt/voter.hpp"
 
@@ -61,5 +62,23 @@ struct FrameResult {
 // Label strings are JSON-escaped. Throws std::invalid_argument when a class index or score count
 // does not fit the labels.
 std::string to_json_line(const FrameResult& result, const std::vector<std::string>& labels);
+
+// A config key whose value a reload changed; values as compact JSON text ("2", "\"bird\"", "null").
+struct ConfigChange {
+    std::string key;
+    std::string before;
+    std::string after;
+};
+
+// The keys whose values differ between two configs, in config_to_json's key order.
+std::vector<ConfigChange> config_changes(const Config& before, const Config& after);
+// For the log: "k 2 -> 3, hysteresis 0 -> 3", or "nothing changed".
+std::string describe_changes(const std::vector<ConfigChange>& changes);
+// The event line of result schema 1 that tells readers of the output about a reload:
+// {"schema":1,"board":"rv1103","event":"config","frame":57,"accepted":true,"changes":{"k":[2,3]},"message":"..."}
+// frame: the last frame number written before it (0: none yet); accepted false: the file was rejected
+// (changes empty, message says why).
+std::string config_event_line(std::uint64_t frame, bool accepted, const std::vector<ConfigChange>& changes,
+                              const std::string& message);
 
 }  // namespace camrt

@@ -63,14 +63,14 @@ def _readable(line: str, item: Result | Event | None, camera: Camera) -> str:
     return line
 
 
-def _config_labels(config: Path) -> list[str] | None:
-    """The config's labels, for the early check against the model's labels file (the program checks the
-    rest and says what is wrong)."""
+def _config(config: Path) -> dict | None:
+    """The config as JSON, for the early check against the model's manifest (the program checks the rest
+    and says what is wrong)."""
     try:
-        labels = json.loads(config.read_text()).get("labels")
-    except (OSError, ValueError, AttributeError):
+        value = json.loads(config.read_text())
+    except (OSError, ValueError):
         return None
-    return [str(x) for x in labels] if isinstance(labels, list) else None
+    return value if isinstance(value, dict) else None
 
 
 def _ipv4(bind: str) -> str:
@@ -90,11 +90,13 @@ def _check(opts: SimOptions):
         raise UsageError(f"--config {opts.config}: no such file")
     frames = open_frames(opts.frames, opts.loop)
     twin = load_twin(opts.model)
-    labels = _config_labels(opts.config)
-    if twin.labels is not None and labels is not None and len(labels) == len(twin.labels) \
-            and labels != twin.labels:
-        raise UsageError(f"config labels {labels} differ from the model's {twin.labels} "
-                         f"({twin.onnx.with_suffix('.txt').name}); scores would be misnamed")
+    cfg = _config(opts.config)
+    if twin.labels is not None and cfg is not None and isinstance(cfg.get("labels"), list) \
+            and len(cfg["labels"]) == len(twin.labels):  # a count that differs: the program says so itself
+        from host_tools.model_manifest import check_config, load_manifest
+
+        # the board program feeds RGB when the config says nothing: that default must agree too
+        check_config({"color_order": "RGB", **cfg}, load_manifest(twin.onnx), opts.config)
     return frames, twin
 
 

@@ -79,6 +79,7 @@ function render(s) {
     $("total").textContent = fmt(r.ms.total, 1);
     drawBars(r.scores, r.label);
   }
+  $("events").textContent = (s.events || []).slice(-3).join("\n");  // config reloads: old -> new
   drawLatency(s.history);
   showFrame(s.frame);
 }
