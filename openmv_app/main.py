@@ -13,6 +13,7 @@ except ImportError:
 
 import cam
 import config
+import decide
 import infer
 import leds
 import smoothing
@@ -100,14 +101,6 @@ def report_reload(old, new, accepted, frame):
     print(json.dumps(event))
 
 
-def best(scores):
-    i = 0
-    for j in range(1, len(scores)):
-        if scores[j] > scores[i]:
-            i = j
-    return i
-
-
 def main():
     labels = read_labels(LABELS)
     clf = infer.Classifier(MODEL)
@@ -134,9 +127,9 @@ def main():
                 "%s has %d labels but %s gives %d scores" % (LABELS, len(labels), MODEL, len(raw))
             )
         scores = smoother.push(raw)
-        i = best(scores)
-        label = labels[i] if scores[i] >= cfg["threshold"] else None
-        j = best(raw)
+        c, i = decide.decide(scores, cfg["threshold"])
+        label = labels[c] if c >= 0 else None
+        r, j = decide.decide(raw, cfg["threshold"])
         leds.show(rgb, cfg["leds"].get(config.UNKNOWN if label is None else label, "off"))
         if cfg["stream"] and cfg["roi"] is not None:
             img.draw_rectangle(cfg["roi"], color=(255, 255, 0))
@@ -153,7 +146,7 @@ def main():
             "score": round(scores[i], 5),
             "scores": {labels[k]: round(scores[k], 5) for k in range(len(labels))},
             "raw": {
-                "label": labels[j] if raw[j] >= cfg["threshold"] else None,
+                "label": labels[r] if r >= 0 else None,
                 "score": round(raw[j], 5),
             },
             "ms": {
@@ -162,7 +155,12 @@ def main():
                 "total": round(time.ticks_diff(t3, t0) / 1000.0, 2),
             },
             "fps": round(1000000.0 / period, 2) if period > 0 else 0.0,
-            "smoothing": {"frames": cfg["smoothing"], "threshold": cfg["threshold"]},
+            "smoothing": {
+                "frames": cfg["smoothing"],
+                "threshold": cfg["threshold"],
+                # this frame's scores before smoothing (what host_tools tune replays)
+                "raw_scores": {labels[k]: round(raw[k], 8) for k in range(len(labels))},
+            },
             # gc.mem_free() sums the heap's free blocks (a walk of its allocation table: tens of us on
             # the H7), for host_tools bench.
             "mem": {"heap_free": gc.mem_free()},

@@ -78,6 +78,7 @@ std::string to_json_line(const FrameResult& r, const std::vector<std::string>& l
     write_ms(out, "total", r.ms.total);
     out += "},\"fps\":";
     json::write_fixed(out, r.fps, 2);
+    out += ",\"dropped\":" + std::to_string(r.dropped);
     const VoteWhy& w = r.vote;
     out += ",\"vote\":{\"candidate\":";
     write_label(out, w.candidate, labels);

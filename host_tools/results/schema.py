@@ -54,6 +54,7 @@ class Smoothing:
 
     frames: int
     threshold: float
+    raw_scores: dict[str, float] | None = None  # this frame's scores before smoothing (None: not printed)
 
 
 @dataclass(frozen=True)
@@ -259,8 +260,9 @@ def _result(obj: dict, text: str) -> Result:
         raise ValueError(f"frame: frames count from 1, got {r.frame}")
     if "smoothing" in obj:
         s = obj["smoothing"]
+        raw_scores = _scores(s["raw_scores"], "smoothing.raw_scores") if "raw_scores" in s else None
         r = _replace(r, smoothing=Smoothing(_int(s["frames"], "smoothing.frames"),
-                                            _num(s["threshold"], "smoothing.threshold")))
+                                            _num(s["threshold"], "smoothing.threshold"), raw_scores))
     if "vote" in obj:
         v, h = obj["vote"], obj["vote"]["hysteresis"]
         vote = Vote(_label(v["candidate"], "vote.candidate"), _int(v["votes"], "vote.votes"),

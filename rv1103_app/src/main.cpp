@@ -17,6 +17,7 @@
 #include "options.hpp"
 #include "preview.hpp"
 #include "signals.hpp"
+#include "snapshots.hpp"
 #include "tcp_broadcast.hpp"
 
 namespace {
@@ -46,6 +47,12 @@ std::unique_ptr<rv1103::TcpBroadcast> open_tcp(const rv1103::Options& o, int por
 }
 
 int run(const rv1103::Options& opts) {
+    if (opts.dump_attrs) {  // for a board's record of its runtime (tests/support/fake_rknn/fixtures)
+        const std::string model =
+            opts.model.empty() ? resolve_model(opts, camrt::load_config(opts.config)) : opts.model;
+        const std::string text = rv1103::dump_attrs(model) + "\n";
+        return std::fwrite(text.data(), 1, text.size(), stdout) == text.size() ? 0 : 1;
+    }
     rv1103::install_signal_handlers();
     // The first config must be good: there is nothing to fall back on yet.
     const camrt::Config first = camrt::load_config(opts.config);
@@ -67,6 +74,8 @@ int run(const rv1103::Options& opts) {
     so.width = opts.width;
     so.height = opts.height;
     so.loop = opts.loop;
+    so.warmup = opts.warmup;
+    so.yuv_range = opts.yuv_range;
     std::unique_ptr<rv1103::FrameSource> source = rv1103::open_source(so);
     log("frames from " + source->describe());
 
@@ -79,6 +88,7 @@ int run(const rv1103::Options& opts) {
             std::to_string(opts.preview_width) + " px wide");
 
     bool stdout_on = !opts.no_stdout;
+    rv1103::Snapshots snapshots(opts.snapshot_dir, log);
     std::uint64_t index = 0;
     long long emitted = 0;
     std::uint64_t next_slot = camrt::monotonic_ns();
@@ -138,6 +148,8 @@ int run(const rv1103::Options& opts) {
         std::string line;
         try {
             camrt::FrameResult result = pipeline.process(frame.view, this_index, capture_ms);
+            result.dropped = frame.dropped;
+            snapshots.maybe_write(frame.view, this_index);
             // fps from the time between frame starts (the first frame: from its own total)
             const double period_ms = last_start ? camrt::elapsed_ms(last_start, t0) : result.ms.total;
             result.fps = period_ms > 0 ? 1000.0 / period_ms : 0.0;

@@ -5,7 +5,10 @@
 #include <stdexcept>
 
 #include "camrt/clock.hpp"
-#include "stb_image_write_config.hpp"
+
+// stb_image_write's implementation lives in stb_image_impl.cpp; only its declarations here.
+#define STBI_WRITE_NO_STDIO
+#include <stb/stb_image_write.h>
 
 namespace rv1103 {
 

@@ -137,13 +137,14 @@ TEST_CASE("FrameResult JSON line has the documented keys, order and precision") 
     r.ms.postprocess = 0.0111;
     r.ms.total = 29.1235;
     r.fps = 9.876;
+    r.dropped = 7;
     const std::string line = camrt::to_json_line(r, {"bird", "not \"bird\""});
     // No mean from a voter: "scores" is the mean of the crops' scores.
     CHECK_EQ(line, std::string("{\"schema\":1,\"board\":\"rv1103\",\"frame\":42,\"label\":\"bird\",\"score\":0.8731,"
                                "\"scores\":{\"bird\":0.6562,\"not \\\"bird\\\"\":0.3438},"
                                "\"raw\":{\"label\":null,\"score\":0.0000},"
                                "\"ms\":{\"capture\":1.200,\"preprocess\":0.812,\"inference\":27.100,"
-                               "\"postprocess\":0.011,\"total\":29.123},\"fps\":9.88,"
+                               "\"postprocess\":0.011,\"total\":29.123},\"fps\":9.88,\"dropped\":7,"
                                "\"vote\":{\"candidate\":\"bird\",\"votes\":1,\"need\":2,\"score\":0.5562,"
                                "\"threshold\":0.6000,\"penalty\":0.1000,"
                                "\"hysteresis\":{\"frames\":3,\"pending\":\"not \\\"bird\\\"\",\"count\":2}},"

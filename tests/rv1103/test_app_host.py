@@ -451,5 +451,9 @@ def test_deploy_layout(app_bin, tmp_path):
     assert os.access(init, os.X_OK)
     assert subprocess.run(["sh", "-n", str(init)]).returncode == 0
     text = init.read_text()
-    start = text.index("start() {")
-    assert text.index("stop_rkipc", start) < text.index("start-stop-daemon -S", start)  # rkipc goes first
+    start = text.index("supervise() {")
+    # In the supervisor, before the first start: the device nodes, then rkipc stopped, then the 3A server.
+    steps = ("wait_for_nodes", "stop_rkipc", "start_3a", 'rv1103_app" $ARGS')
+    order = [text.index(step, start) for step in steps]
+    assert order == sorted(order), order
+    assert (prefix / "classifier.default").is_file()

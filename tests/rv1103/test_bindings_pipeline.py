@@ -59,8 +59,8 @@ def test_json_line_format(bird_wide_frames, tiny_onnx):
     line = pipe.json_line(res)
     assert "\n" not in line and line == camrt.to_json_line(res, cfg.labels)
     obj = json.loads(line)
-    assert list(obj) == ["schema", "board", "frame", "label", "score", "scores", "raw", "ms", "fps", "vote",
-                         "crops"]  # result schema 1 (host_tools/results/SCHEMA.md)
+    assert list(obj) == ["schema", "board", "frame", "label", "score", "scores", "raw", "ms", "fps",
+                         "dropped", "vote", "crops"]  # result schema 1 (host_tools/results/SCHEMA.md)
     assert (obj["schema"], obj["board"]) == (1, "rv1103")
     assert obj["frame"] == 12 and obj["label"] in ("bird", "not_bird")
     assert obj["score"] == pytest.approx(res.score, abs=1e-4)
@@ -77,6 +77,9 @@ def test_json_line_format(bird_wide_frames, tiny_onnx):
     assert list(obj["crops"][0]["scores"]) == ["bird", "not_bird"]
     assert list(obj["ms"]) == ["capture", "preprocess", "inference", "postprocess", "total"]
     assert obj["ms"]["capture"] == 1.0
+    assert obj["dropped"] == 0  # nothing skipped: the caller sets it (the board program: the camera's count)
+    res.dropped = 5
+    assert json.loads(pipe.json_line(res))["dropped"] == 5
     assert '"score":' + f"{res.score:.4f}" in line  # 4 decimals
 
 

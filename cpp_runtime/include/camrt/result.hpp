@@ -32,7 +32,8 @@ struct FrameResult {
     std::vector<CropResult> crops;
     VoteWhy vote;  // the voter's reasons (voter.hpp)
     StageTimes ms;
-    double fps = 0.0;  // set by the caller: 1000 / ms between the starts of this frame and the previous one
+    double fps = 0.0;           // set by the caller: 1000 / ms between the starts of this frame and the previous one
+    std::uint64_t dropped = 0;  // frames the source skipped so far (set by the caller; camera: stale buffers)
 };
 
 // One JSON object on one line, no trailing newline, keys always in this order (result schema 1,
@@ -41,6 +42,7 @@ struct FrameResult {
 // {"schema":1,"board":"rv1103","frame":12,"label":"bird","score":0.8731,"scores":{"bird":0.8,"not_bird":0.2},
 //  "raw":{"label":"bird","score":0.8731},
 //  "ms":{"capture":1.201,"preprocess":0.812,"inference":27.104,"postprocess":0.011,"total":29.128},"fps":9.98,
+//  "dropped":0,
 //  "vote":{"candidate":"bird","votes":3,"need":2,"score":0.8731,"threshold":0.6,"penalty":0.1,
 //          "hysteresis":{"frames":3,"pending":null,"count":0}},
 //  "crops":[{"x":0,"y":0,"w":480,"h":480,"vote":"bird","scores":{"bird":0.9123,"not_bird":0.0877}},...]}
@@ -51,6 +53,8 @@ struct FrameResult {
 //  raw          the decision before hysteresis and its score (equal to label/score when hysteresis is off)
 //  ms           per-stage milliseconds from CLOCK_MONOTONIC, 3 decimals (clock.hpp: StageTimes)
 //  fps          2 decimals
+//  dropped      integer, frames the source skipped since the program started (a camera's stale buffers
+//               and the driver's sequence gaps; 0 for files)
 //  vote         VoteWhy: candidate (label or null), votes, need, score, threshold, penalty, and the
 //               hysteresis state: frames (the setting), pending (label or null), count
 //  crops        one object per crop in plan order: rect x, y, w, h (frame pixels), vote (label or null),

@@ -176,9 +176,10 @@ def install_sighup_handler() -> None:
 def raise_reload_flag() -> None: ...
 
 class ConfigWatcher:
-    def __init__(self, path: str, model_classes: int = 0, log: object | None = None) -> None:
+    def __init__(self, path: str, model_classes: int = 0, log: object | None = None, settle_ms: float = 100.0) -> None:
         """
         Loads `path` (ConfigError if bad). log(line) gets reload/rejection lines (default: stderr).
+        A changed file is read once its mtime/size/inode held for settle_ms across polls.
         """
 
     def poll(self) -> bool:
@@ -338,6 +339,13 @@ class FrameResult:
 
     @property
     def mean(self) -> list[float]: ...
+
+    @property
+    def dropped(self) -> int:
+        """frames the source skipped so far (set by the caller)"""
+
+    @dropped.setter
+    def dropped(self, arg: int, /) -> None: ...
 
     @property
     def crops(self) -> list[CropResult]: ...

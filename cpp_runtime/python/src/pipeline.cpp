@@ -166,6 +166,7 @@ void bind_pipeline(nb::module_& m) {
         .def_ro("raw_decision", &camrt::FrameResult::raw_decision)
         .def_ro("raw_score", &camrt::FrameResult::raw_score)
         .def_ro("mean", &camrt::FrameResult::mean)
+        .def_rw("dropped", &camrt::FrameResult::dropped, "frames the source skipped so far (set by the caller)")
         .def_ro("crops", &camrt::FrameResult::crops)
         .def_ro("vote", &camrt::FrameResult::vote)
         .def_ro("ms", &camrt::FrameResult::ms)
