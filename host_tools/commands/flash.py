@@ -24,7 +24,8 @@ main.py.
 RV1103 / Luckfox Pico (--device adb[:SERIAL], ssh:[USER@]HOST[:PORT], sim:rv1103): deploys the board program
 (--arch host|armv7: the static build an emulated board runs; --build DIR: a deploy folder made by
 rv1103_app/build_board.sh, with lib/librknnmrt.so, for a real board), the model (--model M.rknn, default
-the bird model) and the config (--config C.json, default rv1103_app/deploy/config.json) as a new release
+the bird model) and the config (--config C.json; without it the board's running config is kept when it
+suits the model, else rv1103_app/deploy/config.json is sent, saying why) as a new release
 in /userdata/classifier/releases/<id>. Refused before anything is sent (exit 4): a model that is not an
 RKNN model for the RV1103/RV1106 (read from its header), a config the board program's own parser (camrt)
 rejects, labels that do not match the model's outputs, a program built for another CPU, or too little free
@@ -50,7 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", type=Path, help="OpenMV: int8 .tflite (default: the masks model); RV1103: "
                    ".rknn (default: the bird model)")
     p.add_argument("--config", type=Path, help="app config JSON (default: openmv_app/config.json if present; "
-                   "RV1103: rv1103_app/deploy/config.json)")
+                   "RV1103: the board's own when it suits the model, else rv1103_app/deploy/config.json)")
     rv = p.add_argument_group("RV1103 (adb, ssh, sim:rv1103)")
     rv.add_argument("--arch", choices=("host", "armv7"),
                     help="which static build of the board program to send (default: what the emulated board "

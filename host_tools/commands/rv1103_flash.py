@@ -78,7 +78,6 @@ def _step_printer():
 def flash_linux(args: argparse.Namespace, name: DeviceName) -> int:
     from host_tools import console
     from host_tools.deploy.flash import DeploymentFailed, deploy
-    from host_tools.deploy.plan import plan_release
     from host_tools.deploy.rknn import check_board_model
     from host_tools.devices.connect import open_device
     from host_tools.progress import ProgressBar
@@ -91,7 +90,7 @@ def flash_linux(args: argparse.Namespace, name: DeviceName) -> int:
     device = open_device(name)
     try:
         arch, build = _program_source(args, device)
-        plan = plan_release(model, args.config, arch, build)
+        plan, kept = _plan(device, model, args.config, arch, build)
         bar = ProgressBar(plan.total_bytes, enabled=not console.quiet())
         try:
             with board_lock(device):
@@ -103,6 +102,8 @@ def flash_linux(args: argparse.Namespace, name: DeviceName) -> int:
             bar.close()
     finally:
         device.close()
+    if kept:
+        print(f"host_tools: note: {kept}", file=sys.stderr)
     for note in report.cleaned:
         print(f"host_tools: note: removed what an interrupted flash left: {note}", file=sys.stderr)
     if args.json:
@@ -118,6 +119,31 @@ def flash_linux(args: argparse.Namespace, name: DeviceName) -> int:
     if report.removed:
         print(f"removed old releases: {', '.join(report.removed)}")
     return 0
+
+
+def _plan(device, model: Path, config: Path | None, arch: str | None, build: Path | None):
+    """The release to send, and a note on the config. Without --config the board's own config is kept
+    (thresholds a technician tuned survive a new model or program) when it suits the new model; otherwise
+    the default config, saying why."""
+    import tempfile
+
+    from host_tools.deploy.plan import plan_release
+    from host_tools.errors import DeviceError, RefusedError
+
+    if config is not None:
+        return plan_release(model, config, arch, build), ""
+    try:
+        running = device.read_config()
+    except DeviceError:
+        return plan_release(model, None, arch, build), ""  # nothing installed yet: the default config
+    with tempfile.TemporaryDirectory(prefix="flash-") as tmp:
+        path = Path(tmp) / "config.json"
+        path.write_bytes(running)
+        try:
+            return plan_release(model, path, arch, build), f"kept the board's config ({device.config_path()})"
+        except RefusedError as exc:
+            why = str(exc).replace(str(path), "the board's config")
+    return plan_release(model, None, arch, build), f"the default config is sent: {why}"
 
 
 def _failed(args: argparse.Namespace, exc) -> int:

@@ -219,6 +219,26 @@ def test_a_second_flash_to_the_same_board_is_refused_while_one_runs(board, env, 
     assert r.returncode == 3 and "another flash or rollback" in r.stderr, r.stderr
 
 
+def test_flash_keeps_the_boards_tuned_config_unless_given_one(board, env, board_env, connected):
+    """Thresholds a technician tuned on the board survive a flash without --config; --config replaces them;
+    a board config that does not suit the model is not kept, and flash says why."""
+    dev = open_device(parse_device(name(board, "adb")))
+    try:
+        tuned = dict(json.loads(RV1103_CONFIG.read_text()), thresholds={"bird": 0.75, "not_bird": 0.5})
+        dev.write_config(json.dumps(tuned).encode())
+        r = flash(env, board, "adb")
+        assert r.returncode == 0, r.stderr
+        assert "kept the board's config" in r.stderr
+        assert json.loads(dev.read_config())["thresholds"]["bird"] == 0.75  # in the new release
+        dev.write_config(json.dumps(dict(tuned, labels=["not_bird", "bird"])).encode())  # swapped: wrong
+        r = flash(env, board, "ssh")
+        assert r.returncode == 0, r.stderr
+        assert "the default config is sent" in r.stderr and "contradict" in r.stderr
+        assert json.loads(dev.read_config()) == json.loads(RV1103_CONFIG.read_text())
+    finally:
+        dev.close()
+
+
 def test_rollback_goes_back_one_and_keep_prunes(board, env, connected):
     for _ in range(2):
         r = flash(env, board, "ssh", "--keep", "2")
