@@ -8,7 +8,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 JOBS   ?= $(shell nproc)
-APT_PACKAGES := cmake ninja-build g++ g++-arm-linux-gnueabihf qemu-user-static chromium clang-format \
+APT_PACKAGES := cmake ninja-build g++ g++-arm-linux-gnueabihf qemu-user-static chromium chromium-driver clang-format \
 	nlohmann-json3-dev doctest-dev libstb-dev adb busybox-static openssh-client
 LOCK   := constraints.txt
 # `make run` settings: the live page's address and port, and the emulated board.
@@ -35,6 +35,7 @@ apt:
 	command -v arm-linux-gnueabihf-g++ >/dev/null || missing="$$missing g++-arm-linux-gnueabihf"; \
 	command -v qemu-arm-static >/dev/null || missing="$$missing qemu-user-static"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
 	command -v clang-format >/dev/null || missing="$$missing clang-format"; \
 	test -f /usr/include/nlohmann/json.hpp || missing="$$missing nlohmann-json3-dev"; \
 	test -f /usr/include/doctest/doctest.h || missing="$$missing doctest-dev"; \

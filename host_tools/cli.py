@@ -18,7 +18,7 @@ from host_tools import __version__, console
 from host_tools.errors import HostToolsError, UsageError
 
 # Top-level commands, in the order `--help` lists them.
-COMMANDS = ["devices", "flash", "stream", "watch"]
+COMMANDS = ["devices", "flash", "stream", "watch", "bench", "profile", "check", "tune"]
 # `host_tools sim <board>`: emulated boards that run the real on-board code.
 SIM_BOARDS = ["sim_openmv", "sim_rv1103"]
 

@@ -51,6 +51,7 @@ from host_tools.devices.micropython import Board, DeviceExecError, FsSpace, Prog
 from host_tools.errors import DeviceError, HostToolsError, Interrupted, RefusedError, UsageError
 from host_tools.model_budget import BOARDS, ModelFit, check_model_fits
 from host_tools.model_check import check_input, trial_run
+from host_tools.model_manifest import load_manifest
 from host_tools.openmv_firmware import DEFAULT, EMULATED, Firmware
 from host_tools.paths import MASKS_MODEL, OPENMV_APP_DIR
 from host_tools.progress import ProgressBar
@@ -205,17 +206,6 @@ def config_settings(data: bytes | None) -> tuple[str, str]:
     return str(value.get("pixformat", "RGB565")), str(value.get("framesize", "QVGA"))
 
 
-def read_labels(path: Path) -> tuple[bytes, list[str]]:
-    data = _read(path, "labels file (the model's sibling .txt)")
-    try:
-        labels = [ln.strip() for ln in data.decode("utf-8").splitlines() if ln.strip()]
-    except UnicodeDecodeError:
-        raise UsageError(f"labels {path}: not UTF-8 text") from None
-    if not labels:
-        raise UsageError(f"labels {path}: no labels (one per line expected)")
-    return data, labels
-
-
 def model_output_count(model: Path) -> int | None:
     """Scores per inference (last dimension of output 0), read with LiteRT; None if it cannot tell."""
     try:
@@ -238,10 +228,11 @@ def plan_flash(
     if board not in BOARDS:
         raise UsageError(f"unknown board {board!r} (known: {', '.join(sorted(BOARDS))})")
     model_data = _read(model, "model")
-    labels_data, labels = read_labels(model.with_suffix(".txt"))
+    manifest = load_manifest(model)
+    labels = list(manifest.labels)
     outputs = model_output_count(model)
     if outputs is not None and outputs != len(labels):
-        raise UsageError(f"{model.with_suffix('.txt')} has {len(labels)} labels but {model.name} gives "
+        raise UsageError(f"{manifest.source} has {len(labels)} labels but {model.name} gives "
                          f"{outputs} scores (main.py would stop on this); nothing was sent")
     if config is None and (app_dir / CONFIG_NAME).is_file():
         config = app_dir / CONFIG_NAME
@@ -261,7 +252,7 @@ def plan_flash(
     if not (app_dir / MAIN_NAME).is_file():
         raise UsageError(f"app not found: {app_dir / MAIN_NAME}")
     modules = sorted(p for p in app_dir.glob("*.py") if p.name != MAIN_NAME)
-    uploads = [Upload(LABELS_NAME, model.with_suffix(".txt"), labels_data)]
+    uploads = [Upload(LABELS_NAME, manifest.source, manifest.labels_text())]  # the camera's labels
     uploads.append(Upload(MODEL_NAME, model, model_data))
     if config is not None and config_data is not None:
         uploads.append(Upload(CONFIG_NAME, config, config_data))

@@ -23,17 +23,30 @@ MAX_DEPTH = 4  # {"leds": {...}} and {"roi": [...]} nest 2 deep
 MAX_ERRORS = 10  # messages per rejected file
 EXCERPT = 40  # characters of a bad value quoted in a message
 COLORS = ("off", "red", "green", "blue", "yellow", "cyan", "magenta", "white")
-UNKNOWN = "unknown"  # the label printed when the best smoothed score is below the threshold
+UNKNOWN = "unknown"  # the `leds` key for frames with no label (best smoothed score below the threshold)
 MAX_SMOOTHING = 30
 
 
-def defaults():
+# Default LED colour per label, in the model's label order (model.txt): the app knows no label names itself.
+PALETTE = ("green", "red", "blue", "yellow", "cyan", "magenta", "white")
+
+
+def default_leds(labels):
+    leds = {}
+    for i in range(len(labels)):
+        leds[labels[i]] = PALETTE[i % len(PALETTE)]
+    leds[UNKNOWN] = "off"
+    return leds
+
+
+def defaults(labels=()):
+    """The settings a missing config.json means, for a model with these labels."""
     return {
-        "threshold": 0.6,  # best smoothed score below this -> label "unknown"
+        "threshold": 0.6,  # best smoothed score below this -> label null
         "smoothing": 3,  # average the scores of the last N frames (1 = no smoothing)
         "roi": None,  # [x, y, w, h] in frame pixels, or null for the whole frame
         "stream": True,  # frames streamed to the host (IDE / host_tools watch)
-        "leds": {"good": "green", "bad": "red", "no_mask": "blue", UNKNOWN: "off"},
+        "leds": default_leds(labels),  # label -> colour, from the model's labels
         "framesize": "QVGA",
         "pixformat": "RGB565",
     }
@@ -68,7 +81,7 @@ def validate(obj, labels, framesizes=None):
     errors = []
     if not isinstance(obj, dict):
         return None, ['the file must hold a JSON object, e.g. {"threshold": 0.6}']
-    cfg = defaults()
+    cfg = defaults(labels)
     for key in obj:
         if key not in cfg:
             errors.append("unknown key '%s' (known keys: %s)" % (_short(key), ", ".join(sorted(cfg))))

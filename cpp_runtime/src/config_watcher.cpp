@@ -11,6 +11,8 @@
 #include <new>
 #include <utility>
 
+#include "camrt/clock.hpp"
+
 namespace camrt {
 
 namespace {
@@ -36,22 +38,31 @@ void install_sighup_handler() {
 
 void raise_reload_flag() { g_reload_flag.store(1, std::memory_order_relaxed); }
 
-ConfigWatcher::ConfigWatcher(std::string path, int model_classes, Logger log)
-    : path_(std::move(path)), model_classes_(model_classes), log_(log ? std::move(log) : Logger(log_stderr)) {
+ConfigWatcher::ConfigWatcher(std::string path, int model_classes, Logger log, Clock clock, std::uint64_t settle_ns)
+    : path_(std::move(path)),
+      model_classes_(model_classes),
+      log_(log ? std::move(log) : Logger(log_stderr)),
+      clock_(clock ? std::move(clock) : Clock(monotonic_ns)),
+      settle_ns_(settle_ns) {
     if (!try_load()) throw ConfigError(last_error_);
+}
+
+ConfigWatcher::Signature ConfigWatcher::stat_file() const {
+    Signature s;
+    struct stat st;
+    if (::stat(path_.c_str(), &st) == 0) {
+        s.exists = true;
+        s.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
+        s.size = static_cast<std::int64_t>(st.st_size);
+        s.inode = static_cast<std::uint64_t>(st.st_ino);
+    }
+    return s;
 }
 
 bool ConfigWatcher::try_load() {
     // Stat first so that a write landing during the read shows up as a change at the next poll().
-    struct stat st;
-    if (::stat(path_.c_str(), &st) == 0) {
-        have_stat_ = true;
-        mtime_ns_ = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
-        size_ = static_cast<std::int64_t>(st.st_size);
-        inode_ = static_cast<std::uint64_t>(st.st_ino);
-    } else {
-        have_stat_ = false;
-    }
+    loaded_ = stat_file();
+    pending_ = false;
     try {
         Config next = load_config(path_);
         if (model_classes_ > 0) {
@@ -84,17 +95,24 @@ bool ConfigWatcher::poll() {
         forced_ = false;
         changed = true;
     }
-    struct stat st;
-    if (::stat(path_.c_str(), &st) == 0) {
-        const std::int64_t m = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
-        if (!have_stat_ || m != mtime_ns_ || static_cast<std::int64_t>(st.st_size) != size_ ||
-            static_cast<std::uint64_t>(st.st_ino) != inode_) {
-            changed = true;
+    if (!changed) {
+        // A change is acted on once the file has kept one signature for settle_ns: a file caught between
+        // its truncation and its last write changes again before then, and is not read half-written.
+        // (A file that went away counts as a change too: reported once, the config stays.)
+        const Signature now_sig = stat_file();
+        if (now_sig == loaded_) {
+            pending_ = false;
+            return false;
         }
-    } else if (have_stat_) {
-        changed = true;  // the file went away: report it once, keep the config
+        const std::uint64_t now = clock_();
+        if (!pending_ || now_sig != pending_sig_) {
+            pending_ = true;
+            pending_sig_ = now_sig;
+            pending_since_ = now;
+            if (settle_ns_ > 0) return false;
+        }
+        if (now - pending_since_ < settle_ns_) return false;
     }
-    if (!changed) return false;
     if (try_load()) {
         log_("config reloaded from " + path_ + " (generation " + std::to_string(generation_) + ")");
         return true;

@@ -156,6 +156,7 @@ void resize_yuv(const detail::KernelSet& k, const FrameView& f, const Rect& crop
     sc.vy.assign(static_cast<std::size_t>(vy_len) + 8, 0);  // + 8: SIMD loads run past the end
     sc.vc.assign(static_cast<std::size_t>(ncols) + 8, 0);
     detail::YuvRow row{};
+    row.k = f.yuv_range == YuvRange::Full ? &detail::kFullRange : &detail::kLimitedRange;
     row.vy = sc.vy.data();
     row.vc = sc.vc.data();
     row.x0 = sc.x0.data();

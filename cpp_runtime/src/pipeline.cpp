@@ -68,6 +68,8 @@ FrameResult Pipeline::process(const FrameView& frame, std::uint64_t frame_index,
     r.score = v.score;
     r.raw_decision = v.raw_decision;
     r.raw_score = v.raw_score;
+    r.mean = v.mean;
+    r.vote = v.why;
     r.crops.reserve(crops.size());
     for (std::size_t i = 0; i < crops.size(); ++i) {
         r.crops.push_back(CropResult{crops[i], std::move(scores[i]), v.crop_votes[i]});

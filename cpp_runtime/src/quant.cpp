@@ -13,6 +13,10 @@ void dequantize(const std::uint8_t* q, std::size_t n, std::int32_t zero_point, f
     for (std::size_t i = 0; i < n; ++i) out[i] = dequantize(q[i], zero_point, scale);
 }
 
+void dequantize(const std::int16_t* q, std::size_t n, std::int32_t zero_point, float scale, float* out) {
+    for (std::size_t i = 0; i < n; ++i) out[i] = dequantize(q[i], zero_point, scale);
+}
+
 void softmax(const float* in, std::size_t n, float* out) {
     if (n == 0) return;
     // Subtracting the max keeps exp() in range for any logits.

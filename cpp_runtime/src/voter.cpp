@@ -1,5 +1,6 @@
 #include "camrt/voter.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -39,10 +40,17 @@ Vote decide(const VoterParams& params, const std::vector<std::vector<float>>& cr
         }
     }
     bool decided = false;
+    const int need = std::min<int>(params.k, static_cast<int>(n));
+    v.why.need = need;
+    v.why.penalty = params.penalty;
+    v.why.hysteresis = params.hysteresis;
     if (cand >= 0) {
-        const int need = std::min<int>(params.k, static_cast<int>(n));
         const int dissent = static_cast<int>(n) - count[cand];
         const float s = v.mean[cand] - params.penalty * static_cast<float>(dissent);
+        v.why.candidate = cand;
+        v.why.votes = count[cand];
+        v.why.score = s;
+        v.why.threshold = params.thresholds[cand];
         if (count[cand] >= need && s >= params.thresholds[cand]) {
             v.raw_decision = cand;
             v.raw_score = s;
@@ -92,6 +100,10 @@ Vote Voter::vote(const std::vector<std::vector<float>>& crop_scores) {
         }
     }
     v.decision = reported_;
+    if (pending_count_ > 0) {
+        v.why.pending = pending_;
+        v.why.pending_count = pending_count_;
+    }
     if (reported_ == v.raw_decision) {
         v.score = v.raw_score;
     } else {

@@ -11,14 +11,15 @@ from host_tools.devices.names import add_device_arguments
 from host_tools.paths import MASKS_MODEL, OPENMV_APP_DIR
 
 HELP = """\
-Uploads openmv_app/*.py, the model (as model.tflite), its labels (the model's sibling .txt, as model.txt) and
-the config (as config.json). Checked on the host before anything is sent: the config (the app's own rules),
-the model's input (one int8/uint8 image input matching the config's pixel format), one inference in
-TensorFlow Lite Micro (a model that crashes it is refused), the model against the board's memory on the
-camera's firmware (file in the FAT filesystem, file + tensor arena in the heap blocks), the labels. Each file
-is written under a temporary name, verified by a SHA-256 computed on the camera, then renamed into place with
-main.py last, so an interruption leaves the previous app runnable; on Ctrl-C the camera is restarted on the
-app it holds and flash says which (exit 130). The camera then restarts and runs main.py.
+Uploads openmv_app/*.py, the model (as model.tflite), its labels (from the model card beside it, or a labels
+file <model>.txt; as model.txt) and the config (as config.json). Checked on the host before anything is sent:
+the config (the app's own rules), the model's input (one int8/uint8 image input matching the config's pixel
+format), one inference in TensorFlow Lite Micro (a model that crashes it is refused), the model against the
+board's memory on the camera's firmware (file in the FAT filesystem, file + tensor arena in the heap blocks),
+the labels. Each file is written under a temporary name, verified by a SHA-256 computed on the camera, then
+renamed into place with main.py last, so an interruption leaves the previous app runnable; on Ctrl-C the
+camera is restarted on the app it holds and flash says which (exit 130). The camera then restarts and runs
+main.py.
 """
 
 
@@ -85,4 +86,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"flashed {report.target} ({report.board}, firmware {report.firmware}): {report.bytes_sent} B "
               f"sent and verified in {report.seconds:.1f} s; model {report.model_bytes} B + arena "
               f"{report.arena_bytes} B; {where}")
+        if name is not None and device.emulated:
+            _print_estimate(plan.model, args.board)
     return 0
+
+
+def _print_estimate(model, board: str) -> None:
+    """An emulated board's timings are this host's: say what the board itself would take (an estimate)."""
+    from host_tools.errors import HostToolsError
+    from host_tools.profile.cost_model import estimate
+    from host_tools.profile.graph_tflite import read_tflite
+
+    try:
+        est = estimate(read_tflite(model), board)
+    except HostToolsError:
+        return
+    print(f"ESTIMATED {board} inference for this model: {est.ms:.1f} ms (cost model, `host_tools profile`; "
+          "the emulated board's own timings are this host's)")

@@ -52,7 +52,9 @@ def register(subparsers) -> None:
     p.add_argument("--calib", type=Path,
                    help="rknn-sim: folder of 20-50 calibration images (the bird model, without it, is built "
                    "by its recipe's own server from 40 training images)")
-    p.add_argument("--fps", type=float, help="frame rate cap (default: the config's max_fps; 0 = no cap)")
+    p.add_argument("--fps", type=float,
+                   help="one-shot: frame rate cap (default: the config's max_fps; 0 = no cap); --serve: the "
+                        "emulated camera's frame rate (default: as fast as the program reads)")
     _args.add_tcp_port(p, "also serve the JSON lines on this TCP port, as the board does on 7070 "
                        "(0: any free port; default: off)")
     _args.add_bind(p, "the JSON lines (--tcp-port) or, with --serve, adb and ssh")
@@ -107,7 +109,9 @@ def _serve(args: argparse.Namespace) -> int:
     from host_tools.paths import MODELS_DIR
     from host_tools.sim.rv1103.serve import ServeOptions, serve
 
-    for flag in ("count", "json", "fps", "tcp_port", "loop"):
+    if args.fps is not None and not 0 < args.fps <= 1000:
+        raise UsageError(f"--fps must be in (0, 1000] for the emulated camera, got {args.fps:g}")
+    for flag in ("count", "json", "tcp_port", "loop"):
         if getattr(args, flag) not in (None, False):
             raise UsageError(f"--{flag.replace('_', '-')} is for the one-shot form, not --serve (the board's "
                              "config sets its pace and TCP port)")
@@ -121,4 +125,4 @@ def _serve(args: argparse.Namespace) -> int:
     return serve(ServeOptions(
         root=args.root, frames=args.frames, model=args.model, models_dir=args.models_dir or MODELS_DIR,
         config=args.config, engine=args.engine, calib=args.calib, arch=args.arch, bind=args.bind,
-        adb_port=args.adb_port, ssh_port=args.ssh_port, confine=args.confine, bare=args.bare))
+        adb_port=args.adb_port, ssh_port=args.ssh_port, confine=args.confine, bare=args.bare, fps=args.fps))

@@ -32,8 +32,15 @@ def run(args: argparse.Namespace) -> int:
     from host_tools.devices.connect import open_device
     from host_tools.devices.live import Frame, Idle, TextLine
     from host_tools.devices.names import device_from_args
-    from host_tools.errors import DeviceError, UsageError
-    from host_tools.results import format_result, parse_result, report_other_line
+    from host_tools.errors import DeviceError, HostToolsError, UsageError
+    from host_tools.results import (
+        Event,
+        SchemaError,
+        format_event,
+        format_result,
+        parse_line,
+        report_other_line,
+    )
     from host_tools.watch.server import page_url, start_server
     from host_tools.watch.state import LiveState
 
@@ -60,8 +67,15 @@ def run(args: argparse.Namespace) -> int:
             if isinstance(ev, Frame):
                 state.add_frame(ev.jpeg, ev.width, ev.height)
             elif isinstance(ev, TextLine):
-                r = parse_result(ev.text)
-                if r is not None:
+                try:
+                    r = parse_line(ev.text)
+                except SchemaError as exc:
+                    raise HostToolsError(str(exc)) from None
+                if isinstance(r, Event):
+                    state.add_event(r)
+                    if not console.quiet():
+                        print(format_event(r), flush=True)
+                elif r is not None:
                     state.add_result(r)
                     if not console.quiet():
                         print(format_result(r), flush=True)

@@ -34,8 +34,9 @@ def open_device(name: DeviceName, protocol: str = "auto") -> Device:
     if name.kind in ("serial", "sim:openmv"):
         from host_tools.devices.openmv import OpenMVDevice
 
-        if name.kind == "serial":
-            return OpenMVDevice(name, name.target, protocol)
+        if name.kind == "serial":  # an emulated camera's pty is emulated, whichever name reached it
+            emulated = any(b.get("port") == name.target for b in registry.running("sim:openmv"))
+            return OpenMVDevice(name, name.target, protocol, emulated=emulated)
         board = _one_emulated("sim:openmv", "host_tools sim openmv --pty --frames DIR")
         return OpenMVDevice(name, board["port"], protocol, emulated=True)
 

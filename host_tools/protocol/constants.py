@@ -1,4 +1,4 @@
-"""Protocol V2 constants (firmware docs/protocol.md and openmv-python; see shared/reference/openmv.md)."""
+"""Protocol V2 constants, as the OpenMV firmware's docs/protocol.md and the openmv-python client say."""
 
 from __future__ import annotations
 

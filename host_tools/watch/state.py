@@ -7,7 +7,7 @@ import time
 from collections import deque
 from dataclasses import asdict, dataclass
 
-from host_tools.results import AppResult
+from host_tools.results import Event, Result, format_event
 
 HISTORY = 120  # frames kept for the latency chart
 
@@ -23,7 +23,8 @@ class LiveState:
     def __init__(self, source: str, history: int = HISTORY) -> None:
         self._lock = threading.Lock()
         self.source = source  # e.g. "emulated OpenMV H7 on /dev/pts/5 (Protocol V2)"
-        self.result: AppResult | None = None
+        self.result: Result | None = None
+        self.events: deque[str] = deque(maxlen=20)  # config reloads, as terminal lines
         self.history: deque[LatencyPoint] = deque(maxlen=history)
         self.results = 0
         self.jpeg: bytes | None = None
@@ -33,13 +34,17 @@ class LiveState:
         self.ended = False
         self.updated = time.time()
 
-    def add_result(self, r: AppResult) -> None:
+    def add_result(self, r: Result) -> None:
         with self._lock:
             self.result = r
             self.results += 1
-            infer = r.ms.get("infer", r.ms.get("inference", 0.0))  # OpenMV app / RV1103 program
-            self.history.append(LatencyPoint(r.frame, r.ms.get("total", 0.0), infer))
+            self.history.append(LatencyPoint(r.frame, r.ms.total, r.ms.inference))
             self.status = "live"
+            self.updated = time.time()
+
+    def add_event(self, e: Event) -> None:
+        with self._lock:
+            self.events.append(format_event(e))
             self.updated = time.time()
 
     def add_frame(self, jpeg: bytes, width: int, height: int) -> None:
@@ -68,11 +73,22 @@ class LiveState:
                 "status": self.status,
                 "ended": self.ended,
                 "results": self.results,
-                "result": None if r is None else {
-                    "frame": r.frame, "label": r.label, "score": r.score, "scores": r.scores, "ms": r.ms,
-                    "fps": r.fps,
-                },
+                "result": None if r is None else result_json(r),
+                "events": list(self.events),
                 "history": [asdict(p) for p in self.history],
                 "frame": {"seq": self.frame_seq, "width": self.frame_size[0], "height": self.frame_size[1]},
                 "updated": self.updated,
             }
+
+
+def result_json(r: Result) -> dict:
+    """A result for the page: the schema's fields (ms as {stage: ms} of the stages present), the threshold
+    its score was compared with, and the explanation line the terminal shows."""
+    from host_tools.results import explain
+
+    d = asdict(r)
+    d.pop("line")
+    d["ms"] = dict(r.ms.items())
+    d["threshold"] = r.threshold
+    d["why"] = explain(r)
+    return d

@@ -2,7 +2,8 @@
 
 Input 'input': float32 NCHW [1, 3, S, S] (S = --size, default data.INPUT_SIZE), raw RGB 0..255
 (normalisation is inside the graph).
-Output 'logits': float32 [1, 2] in the order of birds_mnv3s.txt (bird, not_bird); softmax is left to the host.
+Output 'logits': float32 [1, 2] in the order of the card's labels (bird, not_bird); softmax is left to
+the host.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 import torch
-from data import INPUT_SIZE, LABELS
+from data import INPUT_SIZE
 from graph_stats import count
 from train import build
 
@@ -45,7 +46,6 @@ def main() -> None:
     stats = count(args.out)
     if "BatchNormalization" in stats["ops"]:
         raise SystemExit("BatchNorm was not folded into the convolutions")
-    (args.out.with_suffix(".txt")).write_text("".join(f"{label}\n" for label in LABELS))
     (args.work / f"{args.out.stem}_graph_stats.json").write_text(json.dumps(stats, indent=1))
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes): {stats}")
 

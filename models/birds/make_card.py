@@ -165,10 +165,11 @@ def main() -> None:
         "task": "bird / not_bird image classification (bird-feeder camera stand-in)",
         "architecture": model.architecture,
         "labels": list(LABELS),
-        "labels_file": f"{name}.txt",
-        "input": {"onnx": f"float32 NCHW [1, 3, {size}, {size}]",
+        # The manifest part (host_tools/model_manifest.py): labels above, input size, colour order, mean/std.
+        "input": {"width": size, "height": size, "colour_order": "RGB", "mean": [0, 0, 0], "std": [1, 1, 1],
+                  "onnx": f"float32 NCHW [1, 3, {size}, {size}]",
                   "rknn": f"uint8 NHWC [1, {size}, {size}, 3]",
-                  "colour_order": "RGB", "range": "raw 0..255",
+                  "range": "raw 0..255",
                   "normalisation": "inside the graph: (x - 127.5) / 127.5; RKNN mean 0 / std 1",
                   "resize": f"bilinear to {size}x{size} (evaluation: "
                             + ("the 32x32 JPEGs as they are)" if size == 32 else

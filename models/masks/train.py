@@ -1,4 +1,4 @@
-"""Train the good / bad / no_mask classifier for the OpenMV H7 and write masks_int8.{tflite,txt,json}.
+"""Train the good / bad / no_mask classifier for the OpenMV H7 and write masks_int8.{tflite,json}.
 
 Run through models/masks/rebuild.sh (it makes the recipe env .venv-train). Steps:
 1. frames from the masks data set, split BY RECORDING (train on two recordings, hold out the third);
@@ -43,7 +43,7 @@ FILE_BYTES_MAX = 100 * 1024  # the model's own size target (issue: "fits 100 KB"
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, default=Path(os.environ.get("MASKS_DATA", DEFAULT_DATA)))
-    p.add_argument("--out", type=Path, default=HERE, help="folder for masks_int8.{tflite,txt,json}")
+    p.add_argument("--out", type=Path, default=HERE, help="folder for masks_int8.{tflite,json}")
     p.add_argument("--holdout", default="C", choices=md.RECORDINGS, help="recording kept out of training")
     p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--folds", action="store_true", help="also train and report the other two hold-outs")
@@ -283,11 +283,14 @@ def make_card(tflite_path: Path, split: dict, result: dict, folds: dict, trainin
         "name": "masks_int8",
         "task": "surgical mask inspection on a production tray: good / bad (defect) / no_mask",
         "labels": list(md.LABELS),
-        "labels_file": "masks_int8.txt",
         "architecture": "depthwise-separable CNN: conv3x3/2 (16) + 6 x (dw3x3 + pw1x1) up to 128 ch, "
                         "global average pool, dense 3, softmax",
-        "input": {"shape": facts.input.shape, "dtype": facts.input.dtype, "scale": facts.input.scale,
-                  "zero_point": facts.input.zero_point, "color": "RGB",
+        # The manifest part (host_tools/model_manifest.py): labels above, input size, colour order, mean/std
+        # (int8 = pixel - 128 with scale 1/255: the float input is pixel / 255).
+        "input": {"width": facts.input.shape[2], "height": facts.input.shape[1], "colour_order": "RGB",
+                  "mean": [0, 0, 0], "std": [255, 255, 255],
+                  "shape": facts.input.shape, "dtype": facts.input.dtype, "scale": facts.input.scale,
+                  "zero_point": facts.input.zero_point,
                   "preprocessing": "OpenMV ml Normalization: the frame (or ROI) resized bilinear, centred, "
                                    "aspect kept with the overflow cropped (SCALE_ASPECT_EXPAND; a plain "
                                    "resize for square frames), to HxW; each int8 value = pixel ^ 0x80 = "
@@ -328,7 +331,6 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     tflite_path = args.out / "masks_int8.tflite"
     _, split, result = fit_and_convert(tf, frames, args.holdout, args.epochs, tflite_path)
-    (args.out / "masks_int8.txt").write_text("\n".join(md.LABELS) + "\n")
     deployed_seconds = time.monotonic() - start
 
     card_path = args.out / "masks_int8.json"

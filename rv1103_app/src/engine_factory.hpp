@@ -15,5 +15,8 @@ std::string default_engine();
 // model_path: already resolved (the --model option or the config's "model" beside the config file).
 // Throws UsageError for an engine this build lacks, std::runtime_error when the engine fails to start.
 std::unique_ptr<camrt::Engine> make_engine(const Options& opts, const std::string& model_path, std::string& describe);
+// --dump-attrs: the RKNN runtime's answers for the model as JSON (camrt::rknn_dump_attrs); UsageError without
+// the RKNN engine.
+std::string dump_attrs(const std::string& model_path);
 
 }  // namespace rv1103

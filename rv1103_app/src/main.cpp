@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "camrt/clock.hpp"
 #include "camrt/config.hpp"
@@ -10,10 +11,12 @@
 #include "camrt/frames.hpp"
 #include "camrt/pipeline.hpp"
 #include "camrt/planner.hpp"
+#include "camrt/result.hpp"
 #include "engine_factory.hpp"
 #include "frame_source.hpp"
 #include "options.hpp"
 #include "signals.hpp"
+#include "snapshots.hpp"
 #include "tcp_broadcast.hpp"
 
 namespace {
@@ -43,6 +46,12 @@ std::unique_ptr<rv1103::TcpBroadcast> open_tcp(const rv1103::Options& o, int por
 }
 
 int run(const rv1103::Options& opts) {
+    if (opts.dump_attrs) {  // for a board's record of its runtime (tests/support/fake_rknn/fixtures)
+        const std::string model =
+            opts.model.empty() ? resolve_model(opts, camrt::load_config(opts.config)) : opts.model;
+        const std::string text = rv1103::dump_attrs(model) + "\n";
+        return std::fwrite(text.data(), 1, text.size(), stdout) == text.size() ? 0 : 1;
+    }
     rv1103::install_signal_handlers();
     // The first config must be good: there is nothing to fall back on yet.
     const camrt::Config first = camrt::load_config(opts.config);
@@ -52,7 +61,11 @@ int run(const rv1103::Options& opts) {
     log("engine " + engine_desc);
     log(std::string("preprocessing: ") + camrt::preprocess_kernels() + " kernels");
 
-    camrt::ConfigWatcher watcher(opts.config, engine->num_classes(), [](const std::string& m) { log("config: " + m); });
+    std::string rejected;  // the watcher's last rejection, until it is told to the output's readers
+    camrt::ConfigWatcher watcher(opts.config, engine->num_classes(), [&rejected](const std::string& m) {
+        log("config: " + m);
+        if (m.rfind("config rejected", 0) == 0) rejected = m;
+    });
     camrt::Pipeline pipeline(*engine, watcher.current());
 
     rv1103::SourceOptions so;
@@ -60,6 +73,8 @@ int run(const rv1103::Options& opts) {
     so.width = opts.width;
     so.height = opts.height;
     so.loop = opts.loop;
+    so.warmup = opts.warmup;
+    so.yuv_range = opts.yuv_range;
     std::unique_ptr<rv1103::FrameSource> source = rv1103::open_source(so);
     log("frames from " + source->describe());
 
@@ -67,14 +82,35 @@ int run(const rv1103::Options& opts) {
     std::unique_ptr<rv1103::TcpBroadcast> tcp = open_tcp(opts, port);
 
     bool stdout_on = !opts.no_stdout;
+    rv1103::Snapshots snapshots(opts.snapshot_dir, log);
     std::uint64_t index = 0;
     long long emitted = 0;
     std::uint64_t next_slot = camrt::monotonic_ns();
+    std::uint64_t last_start = 0;  // monotonic_ns() at the start of the last frame classified, 0 = none yet
     rv1103::SourceFrame frame;
+    // An event line (a config reload) goes where the results go: stdout and every TCP client.
+    auto emit = [&](std::string line) {
+        if (stdout_on) {
+            line += '\n';
+            stdout_on = std::fwrite(line.data(), 1, line.size(), stdout) == line.size() && std::fflush(stdout) == 0;
+            line.pop_back();
+            if (!stdout_on) log("stdout closed; JSON lines continue on TCP only");
+        }
+        if (tcp) tcp->send_line(line);
+    };
     while (!rv1103::stop_requested()) {
-        if (watcher.poll()) {
+        const bool reloaded = watcher.poll();
+        if (!rejected.empty()) {
+            emit(camrt::config_event_line(index, false, {}, rejected));
+            rejected.clear();
+        }
+        if (reloaded) {
+            const camrt::Config before = pipeline.config();
             try {
                 pipeline.set_config(watcher.current());
+                const std::vector<camrt::ConfigChange> changes = camrt::config_changes(before, pipeline.config());
+                log("config: changed: " + camrt::describe_changes(changes));
+                emit(camrt::config_event_line(index, true, changes, "config reloaded"));
                 const int want = wanted_port(opts, pipeline.config());
                 if (want != port) {  // the new config moves the TCP output
                     tcp.reset();
@@ -90,7 +126,10 @@ int run(const rv1103::Options& opts) {
                         "; restart to load it (still running " + model_path + ")");
                 }
             } catch (const std::exception& e) {
-                log(std::string("config: rejected by the pipeline, keeping the last good one: ") + e.what());
+                const std::string why =
+                    std::string("config rejected by the pipeline, keeping the last good one: ") + e.what();
+                log("config: " + why);
+                emit(camrt::config_event_line(index, false, {}, why));
             }
         }
         const std::uint64_t t0 = camrt::monotonic_ns();
@@ -99,10 +138,17 @@ int run(const rv1103::Options& opts) {
             break;
         }
         const double capture_ms = camrt::elapsed_ms(t0, camrt::monotonic_ns());
-        const std::uint64_t this_index = index++;
+        const std::uint64_t this_index = ++index;  // frames count from 1 (result schema)
         std::string line;
         try {
-            line = pipeline.json_line(pipeline.process(frame.view, this_index, capture_ms));
+            camrt::FrameResult result = pipeline.process(frame.view, this_index, capture_ms);
+            result.dropped = frame.dropped;
+            snapshots.maybe_write(frame.view, this_index);
+            // fps from the time between frame starts (the first frame: from its own total)
+            const double period_ms = last_start ? camrt::elapsed_ms(last_start, t0) : result.ms.total;
+            result.fps = period_ms > 0 ? 1000.0 / period_ms : 0.0;
+            last_start = t0;
+            line = pipeline.json_line(result);
         } catch (const std::invalid_argument& e) {  // FrameTooSmall, odd NV12 size...: skip this frame
             log("frame " + std::to_string(this_index) + " (" + frame.name + ") skipped: " + e.what());
             continue;

@@ -36,10 +36,13 @@ std::string usage(bool have_rknn) {
         std::string(have_rknn ? "rknn|pipe" : "pipe") +
         "] [--model model.rknn] [--engine-cmd CMD | --engine-socket PATH]\n"
         "                  [--pipe-w-stride-pad N] [--count N] [--fps F] [--port N|auto|0] [--bind ADDR]\n"
-        "                  [--max-clients N] [--width W --height H]\n"
-        "                  [--loop] [--no-stdout]\n"
+        "                  [--max-clients N] [--width W --height H] [--warmup-frames N]\n"
+        "                  [--yuv-range auto|full|limited]\n"
+        "                  [--loop] [--no-stdout] [--dump-attrs] [--snapshot-dir DIR]\n"
         "One JSON line per frame on stdout and to every TCP client. SIGHUP or a changed config file reloads\n"
-        "the config (a bad file is rejected, the last good one stays); SIGTERM/SIGINT stop cleanly.\n";
+        "the config (a bad file is rejected, the last good one stays); SIGTERM/SIGINT stop cleanly.\n"
+        "--width/--height: camera size (default 768x432, 16:9 like the sensor). --dump-attrs: print what the\n"
+        "RKNN runtime reports for the model (versions, tensor attributes) as JSON and exit.\n";
     if (!have_rknn) u += "This build has no RKNN engine (configure with -DRKNN_RUNTIME_DIR=... for the board).\n";
     return u;
 }
@@ -87,8 +90,19 @@ Options parse_options(int argc, char** argv) {
             o.height = static_cast<int>(to_int(a, value(), 16, 4096));
         } else if (a == "--loop") {
             o.loop = true;
+        } else if (a == "--warmup-frames") {
+            o.warmup = static_cast<int>(to_int(a, value(), 0, 1000));
+        } else if (a == "--yuv-range") {
+            o.yuv_range = value();
+            if (o.yuv_range != "auto" && o.yuv_range != "full" && o.yuv_range != "limited")
+                throw UsageError("--yuv-range must be auto, full or limited, got '" + o.yuv_range + "'");
+        } else if (a == "--dump-attrs") {
+            o.dump_attrs = true;
         } else if (a == "--no-stdout") {
             o.no_stdout = true;
+        } else if (a == "--snapshot-dir") {
+            o.snapshot_dir = value();
+            if (o.snapshot_dir.empty()) throw UsageError("--snapshot-dir needs a folder");
         } else {
             throw UsageError("unknown option '" + a + "'");
         }

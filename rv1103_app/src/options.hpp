@@ -25,11 +25,17 @@ struct Options {
     int port = -2;                        // -2: the config's output_port; -1: auto (free port); 0: off
     std::string bind = "0.0.0.0";         // all interfaces: the host reads the lines over the network
     int max_clients = 4;                  // TCP clients at a time (each may hold 256 KiB of unsent lines)
-    int width = 640;                      // V4L2 capture size
-    int height = 480;
-    bool loop = false;       // replay a folder / video forever
-    bool no_stdout = false;  // JSON lines only on TCP (the init script uses this)
+    // V4L2 capture size: 16:9 like the RV1103's usual sensor (SC3336, 2304x1296), a third of it per side, so
+    // the ISP scales both axes alike (640x480 from 16:9 squeezes subjects 25%); the three crops cover it.
+    int width = 768;
+    int height = 432;
+    int warmup = 15;                 // V4L2: frames dropped after opening the camera (auto exposure settling)
+    std::string yuv_range = "auto";  // V4L2: auto (as the driver reports) | full | limited
+    bool loop = false;               // replay a folder / video forever
+    bool no_stdout = false;          // JSON lines only on TCP (the init script uses this)
+    std::string snapshot_dir;        // frames as DIR/<frame>.jpg while DIR/on exists (snapshots.hpp); "" = off
     bool help = false;
+    bool dump_attrs = false;  // print the RKNN runtime's tensor attributes for the model as JSON, then exit
 };
 
 // Throws UsageError with a specific message (unknown option, missing value, value out of range).

@@ -106,6 +106,8 @@ class Y4mSource : public FrameSource {
             if (tok[0] == 'W') w_ = header_side(tok + 1);
             if (tok[0] == 'H') h_ = header_side(tok + 1);
             if (tok[0] == 'C') colour = tok + 1;
+            // ffmpeg's extension: XCOLORRANGE=FULL for full-range (JPEG) YUV; limited otherwise.
+            if (std::strcmp(tok, "XCOLORRANGE=FULL") == 0) range_ = camrt::YuvRange::Full;
         }
         if (w_ <= 0 || h_ <= 0 || w_ % 2 || h_ % 2 || w_ > camrt::kMaxSide || h_ > camrt::kMaxSide) {
             std::fclose(f_);
@@ -152,12 +154,14 @@ class Y4mSource : public FrameSource {
         out.view.height = h_;
         out.view.format = camrt::PixelFormat::NV12;
         out.view.stride = w_;
+        out.view.yuv_range = range_;
         out.name = base_name(path_) + "#" + std::to_string(index_++);
         return true;
     }
 
     std::string describe() const override {
-        return "Y4M video " + path_ + " (" + std::to_string(w_) + "x" + std::to_string(h_) + ", as NV12)";
+        return "Y4M video " + path_ + " (" + std::to_string(w_) + "x" + std::to_string(h_) + ", as NV12, " +
+               (range_ == camrt::YuvRange::Full ? "full" : "limited") + " range)";
     }
 
    private:
@@ -167,6 +171,7 @@ class Y4mSource : public FrameSource {
     long data_start_ = 0;
     int w_ = 0;
     int h_ = 0;
+    camrt::YuvRange range_ = camrt::YuvRange::Limited;
     int index_ = 0;
     std::vector<std::uint8_t> i420_;
     std::vector<std::uint8_t> nv12_;
@@ -289,7 +294,7 @@ std::unique_ptr<FrameSource> open_y4m(const std::string& path, bool loop) {
 std::unique_ptr<FrameSource> open_source(const SourceOptions& opts) {
     if (opts.path.empty()) throw std::runtime_error("no frame source given");
     if (opts.path.compare(0, 10, "/dev/video") == 0) {
-        return open_v4l2(opts.path, opts.width, opts.height, opts.buffers);
+        return open_v4l2(opts);
     }
     struct stat st {};
     if (::stat(opts.path.c_str(), &st) != 0) throw std::runtime_error(opts.path + ": no such file or folder");

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from host_tools.model_manifest import load_manifest
+
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_FRAMES = REPO / "models" / "masks" / "sample_frames"
 MODEL = REPO / "models" / "masks" / "masks_int8.tflite"
@@ -97,7 +99,7 @@ def fs_snapshot(fs: Path) -> dict[str, bytes]:
 
 
 def labels() -> list[str]:
-    return [ln.strip() for ln in MODEL.with_suffix(".txt").read_text().splitlines() if ln.strip()]
+    return list(load_manifest(MODEL).labels)
 
 
 def stream_json(port: str, count: int, timeout: float = 90) -> list[dict]:

@@ -4,27 +4,29 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 
 import pytest
+
+from host_tools.model_manifest import load_manifest
 
 
 def expected_files(h, model: Path | None = None, config: Path | None = None) -> dict[str, bytes]:
     model = model or h.MODEL
     files = {p.name: p.read_bytes() for p in h.APP.glob("*.py")}
     files["model.tflite"] = model.read_bytes()
-    files["model.txt"] = model.with_suffix(".txt").read_bytes()
+    files["model.txt"] = load_manifest(model).labels_text()  # written from the model's manifest
     cfg = config or (h.APP / "config.json")
     if cfg.is_file():
         files["config.json"] = cfg.read_bytes()
     return files
 
 
-def model_copy(src: Path, dst: Path, extra: bytes = b"", labels: Path | None = None) -> Path:
-    """A copy of a real model (+ trailing bytes the flatbuffer ignores) with its labels beside it."""
+def model_copy(src: Path, dst: Path, extra: bytes = b"", labels: bytes | None = None) -> Path:
+    """A copy of a real model (+ trailing bytes the flatbuffer ignores) with a labels file beside it (the
+    source's manifest labels by default)."""
     dst.write_bytes(src.read_bytes() + extra)
-    shutil.copy(labels or src.with_suffix(".txt"), dst.with_suffix(".txt"))
+    dst.with_suffix(".txt").write_bytes(labels or load_manifest(src).labels_text())
     return dst
 
 
@@ -47,9 +49,9 @@ def test_flash_installs_verifies_and_restarts(camera, h) -> None:
     frames = [res["frame"] for res in results]
     assert frames == sorted(frames) and len(set(frames)) == 3
     for res in results:
-        assert res["label"] in labels + ["unknown"]
+        assert res["label"] in labels + [None]
         assert set(res["scores"]) == set(labels)
-        assert res["ms"]["total"] >= res["ms"]["infer"] > 0
+        assert res["ms"]["total"] >= res["ms"]["inference"] > 0
 
 
 def test_second_flash_sends_only_what_changed(camera, h, tmp_path: Path) -> None:
@@ -65,7 +67,7 @@ def test_second_flash_sends_only_what_changed(camera, h, tmp_path: Path) -> None
     assert summary["bytes_sent"] == cfg.stat().st_size
     assert (camera.fs / "config.json").read_bytes() == cfg.read_bytes()
     lines = h.stream_json(camera.port, 2)
-    assert all(res["label"] in h.labels() + ["unknown"] for res in lines)
+    assert all(res["label"] in h.labels() + [None] for res in lines)
 
 
 @pytest.mark.parametrize("kind", ["file over the 128 KB filesystem", "arena over the heap block"])
@@ -75,9 +77,7 @@ def test_model_over_budget_is_refused_before_anything_is_sent(camera, h, tmp_pat
         figures = [str(model.stat().st_size), "113664"]  # the FAT filesystem's usable bytes
     else:
         hog = h.FIXTURE_MODELS / "arena_hog.tflite"
-        if not hog.is_file():
-            pytest.skip(f"fixture model not built yet: {hog}")
-        model = model_copy(hog, tmp_path / "hog.tflite", labels=h.MODEL.with_suffix(".txt"))  # 3 classes too
+        model = model_copy(hog, tmp_path / "hog.tflite", labels=load_manifest(h.MODEL).labels_text())  # 3 too
         figures = ["Failed to allocate tensors", "largest free heap block"]
     assert h.host_tools("flash", "--port", camera.port, "--no-restart").returncode == 0
     before = h.fs_snapshot(camera.fs)
@@ -167,7 +167,7 @@ def test_flash_and_stream_over_the_raw_repl_of_firmware_4(h, tmp_path: Path, fir
         s = h.host_tools("stream", "--port", cam.port, "--json", "--count", "2", timeout=90)
         assert s.returncode == 0, s.stderr
         labels = [json.loads(ln)["label"] for ln in s.stdout.splitlines()]
-        assert len(labels) == 2 and set(labels) <= set(h.labels() + ["unknown"])
+        assert len(labels) == 2 and set(labels) <= set(h.labels() + [None])
         bad = tmp_path / "bad.json"
         bad.write_text('{"smoothing": 0}')
         r = h.host_tools("flash", "--port", cam.port, "--config", str(bad), "--protocol", "legacy")
@@ -183,7 +183,7 @@ def test_labels_that_do_not_match_the_model_are_refused(h, tmp_path: Path) -> No
     assert r.returncode == 2 and "has 2 labels but m.tflite gives 3 scores" in r.stderr, r.stderr
     model.with_suffix(".txt").unlink()
     r = h.host_tools("flash", "--port", str(tmp_path / "no-such-port"), "--model", str(model))
-    assert r.returncode == 2 and "labels file" in r.stderr and "not found" in r.stderr, r.stderr
+    assert r.returncode == 2 and "no manifest beside it" in r.stderr and "m.txt" in r.stderr, r.stderr
     junk = tmp_path / "junk.tflite"
     junk.write_bytes(b"not a flatbuffer" * 10)
     r = h.host_tools("flash", "--port", str(tmp_path / "no-such-port"), "--model", str(junk))

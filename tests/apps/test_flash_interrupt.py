@@ -16,6 +16,7 @@ import pytest
 
 from host_tools.devices.openmv import open_board
 from host_tools.flash import BoardTarget, flash, plan_flash
+from host_tools.model_manifest import load_manifest
 
 MARK = "app version B"
 
@@ -41,7 +42,7 @@ def runs(h, port: str) -> tuple[list[dict], str]:
     r = h.host_tools("stream", "--port", port, "--json", "--count", "2", "--restart", timeout=120)
     assert r.returncode == 0, r.stderr
     results = [json.loads(ln) for ln in r.stdout.splitlines()]
-    assert len(results) == 2 and all(res["label"] in h.labels() + ["unknown"] for res in results)
+    assert len(results) == 2 and all(res["label"] in h.labels() + [None] for res in results)
     return results, r.stderr
 
 
@@ -199,7 +200,7 @@ def test_flash_killed_at_several_moments_leaves_the_old_app(h, tmp_path: Path) -
         old = app_files(h.fs_snapshot(cam.fs))
         model = tmp_path / "m2.tflite"
         model.write_bytes(h.MODEL.read_bytes() + b"\0" * 64)  # a changed model: a long transfer
-        model.with_suffix(".txt").write_bytes(h.MODEL.with_suffix(".txt").read_bytes())
+        model.with_suffix(".txt").write_bytes(load_manifest(h.MODEL).labels_text())
         moments = {
             "first temporary": lambda fs: any(p.name.endswith(".new") for p in fs.iterdir()),
             "model half sent": lambda fs: (fs / "model.tflite.new").is_file()

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from host_tools.model_budget import BOARDS
+from host_tools.model_manifest import load_manifest
 from host_tools.sim.openmv.install import install
 
 
@@ -31,7 +32,7 @@ def patched_model(h, dst: Path, *, channels: int | None = None, float_input: boo
     if float_input:
         data[tab.Pos + tab.Offset(6)] = schema.TensorType.FLOAT32  # Tensor.type: field 1
     dst.write_bytes(bytes(data))
-    dst.with_suffix(".txt").write_bytes(h.MODEL.with_suffix(".txt").read_bytes())
+    dst.with_suffix(".txt").write_bytes(load_manifest(h.MODEL).labels_text())
     check = schema.Model.GetRootAsModel(dst.read_bytes(), 0).Subgraphs(0)
     t = check.Tensors(check.Inputs(0))
     assert (channels is None or int(t.ShapeAsNumpy()[3]) == channels) and (not float_input or t.Type() == 0)

@@ -69,17 +69,22 @@ def test_stream_prints_a_readable_line_per_result(flashed, h) -> None:
     lines = r.stdout.splitlines()
     assert len(lines) == 3
     for ln in lines:
-        m = re.match(r"frame +(\d+) +(\S+) +([01]\.\d\d) +\[(.*)\] +([\d.]+) fps +ms: .*infer", ln)
+        m = re.match(r"frame +(\d+) +(\S+) +([01]\.\d\d) +(smoothed .*?) +\[(.*)\] +([\d.]+) fps +"
+                     r"ms: .*inference", ln)
         assert m, ln
-        assert m.group(2) in h.labels() + ["unknown"]
-        assert all(lab in m.group(4) for lab in h.labels())
+        assert m.group(2) in h.labels() + ["-"]  # "-": no class reached the threshold
+        assert all(lab in m.group(5) for lab in h.labels())
+        # the smoothed score is compared with the config's threshold (openmv_app/config.json: 0.6)
+        assert re.search(r"smoothed [01]\.\d\d (>=|<) 0\.60", m.group(4)), ln
 
 
 def test_stream_json_lines_parse(flashed, h) -> None:
     results = h.stream_json(flashed.port, 4)
     assert [r["frame"] for r in results] == list(range(results[0]["frame"], results[0]["frame"] + 4))
     for res in results:
-        assert set(res) >= {"frame", "label", "score", "scores", "ms", "fps"}
+        assert set(res) >= {"schema", "board", "frame", "label", "score", "scores", "raw", "ms", "fps",
+                            "smoothing"}
+        assert res["board"] == "openmv" and res["schema"] == 1
 
 
 def test_watch_page_shows_frame_and_label_in_chromium(flashed, h, tmp_path: Path) -> None:
@@ -109,7 +114,7 @@ def test_watch_page_shows_frame_and_label_in_chromium(flashed, h, tmp_path: Path
         dom = PageDom()
         dom.feed(chrome.stdout)
         label_attrs, label = dom.found["label"]
-        assert label.strip() in h.labels() + ["unknown"], chrome.stdout[:3000]
+        assert label.strip() in h.labels() + ["none"], chrome.stdout[:3000]
         assert int(label_attrs["data-frame"]) > 0
         frame_attrs, _ = dom.found["frame"]
         assert int(frame_attrs["data-seq"]) > 0  # the <img> finished loading a frame from /frame.jpg

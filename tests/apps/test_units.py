@@ -56,16 +56,18 @@ def test_wrapped_script_counts_what_it_prints() -> None:
 
 
 def test_result_lines() -> None:
-    line = json.dumps({"frame": 7, "label": "good", "score": 0.91, "scores": {"good": 0.91, "bad": 0.09},
-                       "ms": {"snapshot": 3.0, "infer": 40.5, "total": 45.25}, "fps": 9.5})
+    line = json.dumps({"schema": 1, "board": "openmv", "frame": 7, "label": "good", "score": 0.91,
+                       "scores": {"good": 0.91, "bad": 0.09}, "raw": {"label": "good", "score": 0.88},
+                       "ms": {"capture": 3.0, "inference": 40.5, "total": 45.25}, "fps": 9.5,
+                       "smoothing": {"frames": 3, "threshold": 0.6}})
     r = parse_result(line)
     assert r is not None
-    assert (r.frame, r.label, r.scores["bad"], r.ms["infer"], r.fps) == (7, "good", 0.09, 40.5, 9.5)
+    assert (r.frame, r.label, r.scores["bad"], r.ms.inference, r.fps) == (7, "good", 0.09, 40.5, 9.5)
     text = format_result(r)
-    for part in ("7", "good", "0.91", "9.5 fps", "infer 40.5", "total 45.2"):
+    for part in ("7", "good", "0.91", "9.5 fps", "inference 40.5", "total 45.2", "smoothed 0.91 >= 0.60"):
         assert part in text
     assert parse_result("config: config.json loaded") is None
-    assert parse_result('{"frame": 1}') is None
+    assert parse_result('{"frame": 1}') is None  # JSON, but not the result schema
     assert is_fragment(line[20:]) and not is_fragment("config: loaded")
 
 

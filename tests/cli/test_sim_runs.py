@@ -113,5 +113,5 @@ def test_the_first_rv1103_command_of_the_readme_shows_decisions(tmp_path):
     assert r.returncode == 0, r.stderr
     recs = [json.loads(ln) for ln in r.stdout.splitlines()]
     assert len(recs) == 6 and all(len(x["crops"]) == 3 for x in recs)  # 640x480: three crops each
-    decisions = [x["decision"] for x in recs]
+    decisions = [x["label"] for x in recs]
     assert decisions[0] == "not_bird" and "bird" in decisions, decisions

@@ -15,6 +15,7 @@ using camrt::FrameView;
 using camrt::PixelFormat;
 using camrt::Rect;
 using camrt::TensorInfo;
+using camrt::YuvRange;
 
 namespace {
 
@@ -53,6 +54,13 @@ void yuv_to_rgb(double y, double u, double v, double rgb[3]) {
     rgb[0] = yy + 1.596027 * (v - 128.0);
     rgb[1] = yy - 0.391762 * (u - 128.0) - 0.812968 * (v - 128.0);
     rgb[2] = yy + 2.017232 * (u - 128.0);
+}
+
+// BT.601 full range (JFIF), double precision.
+void yuv_full_to_rgb(double y, double u, double v, double rgb[3]) {
+    rgb[0] = y + 1.402 * (v - 128.0);
+    rgb[1] = y - 0.344136 * (u - 128.0) - 0.714136 * (v - 128.0);
+    rgb[2] = y + 1.772 * (u - 128.0);
 }
 
 int clamp_round(double v) { return static_cast<int>(std::lround(std::min(255.0, std::max(0.0, v)))); }
@@ -203,64 +211,102 @@ TEST_CASE("NV12 and YUYV solid colours decode to the known RGB values") {
     }
 }
 
-TEST_CASE("NV12 and YUYV textured frames match convert-then-resize within 1") {
-    const int w = 90, h = 70;
-    // Mid-range values: no clamping, so interpolating YUV then converting equals converting then
-    // interpolating up to rounding.
-    std::vector<int> Y(w * h), U((w / 2) * (h / 2)), V((w / 2) * (h / 2));
-    for (int& v : Y) v = rnd(60, 190);
-    for (int& v : U) v = rnd(110, 146);
-    for (int& v : V) v = rnd(110, 146);
-    // Reference RGB frame: each pixel with its 2x2 block's chroma (NV12).
-    std::vector<double> rgb(static_cast<std::size_t>(w) * h * 3);
-    for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x) {
-            double px[3];
-            yuv_to_rgb(Y[y * w + x], U[(y / 2) * (w / 2) + x / 2], V[(y / 2) * (w / 2) + x / 2], px);
-            for (int c = 0; c < 3; ++c) rgb[(static_cast<std::size_t>(y) * w + x) * 3 + c] = px[c];
+TEST_CASE("full-range NV12 and YUYV solid colours decode to the JFIF values") {
+    // Y, Cb, Cr from the JFIF forward matrix (Y = 0.299 R + 0.587 G + 0.114 B, Cb = 128 - 0.1687 R - 0.3313 G
+    // + 0.5 B, Cr = 128 + 0.5 R - 0.4187 G - 0.0813 B), rounded and clamped to 0..255.
+    const struct {
+        const char* name;
+        int y, u, v, r, g, b;
+    } full[] = {
+        {"white", 255, 128, 128, 255, 255, 255}, {"black", 0, 128, 128, 0, 0, 0},
+        {"red", 76, 85, 255, 255, 0, 0},         {"green", 150, 44, 21, 0, 255, 0},
+        {"blue", 29, 255, 107, 0, 0, 255},       {"grey", 128, 128, 128, 128, 128, 128},
+    };
+    const TensorInfo t{8, 8, 3, 8};
+    for (const auto& col : full) {
+        INFO(col.name);
+        for (PixelFormat fmt : {PixelFormat::NV12, PixelFormat::YUYV}) {
+            std::vector<std::uint8_t> buf = fmt == PixelFormat::NV12 ? solid_nv12(32, 16, 40, col.y, col.u, col.v)
+                                                                     : solid_yuyv(32, 16, col.y, col.u, col.v);
+            FrameView f{buf.data(), 32, 16, fmt, fmt == PixelFormat::NV12 ? 40 : 64, nullptr, 0, YuvRange::Full};
+            std::vector<std::uint8_t> out(t.size_bytes());
+            camrt::crop_resize(f, Rect{4, 2, 14, 14}, out.data(), t, ColorOrder::RGB);
+            for (int i = 0; i < 64; ++i) {
+                CHECK(std::abs(out[i * 3] - col.r) <= 2);
+                CHECK(std::abs(out[i * 3 + 1] - col.g) <= 2);
+                CHECK(std::abs(out[i * 3 + 2] - col.b) <= 2);
+            }
+            // Decoded as limited range, the same bytes come out with about 16% more contrast.
+            f.yuv_range = YuvRange::Limited;
+            camrt::crop_resize(f, Rect{4, 2, 14, 14}, out.data(), t, ColorOrder::RGB);
+            if (col.y == 128 && col.r == 128) CHECK(std::abs(out[0] - 130) <= 1);  // 1.164 * (128 - 16)
         }
-    const int stride = w + 6;
-    std::vector<std::uint8_t> y_plane(static_cast<std::size_t>(stride) * h),
-        uv_plane(static_cast<std::size_t>(stride) * h / 2);
-    for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x) y_plane[y * stride + x] = static_cast<std::uint8_t>(Y[y * w + x]);
-    for (int y = 0; y < h / 2; ++y)
-        for (int x = 0; x < w / 2; ++x) {
-            uv_plane[y * stride + 2 * x] = static_cast<std::uint8_t>(U[y * (w / 2) + x]);
-            uv_plane[y * stride + 2 * x + 1] = static_cast<std::uint8_t>(V[y * (w / 2) + x]);
-        }
-    const Rect crop{10, 4, 64, 64};
-    const TensorInfo t{40, 40, 3, 44};
-    std::vector<std::uint8_t> out(t.size_bytes());
-    FrameView f{y_plane.data(), w, h, PixelFormat::NV12, stride, uv_plane.data(), stride};  // separate planes
-    camrt::crop_resize(f, crop, out.data(), t);
-    int worst = 0;
-    for (int y = 0; y < 40; ++y)
-        for (int x = 0; x < 40; ++x)
-            for (int c = 0; c < 3; ++c)
-                worst = std::max(worst, std::abs(out[(y * 44 + x) * 3 + c] -
-                                                 clamp_round(ref_sample(rgb, w, 3, c, crop, 40, 40, x, y))));
-    CHECK(worst <= 1);
+    }
+}
 
-    // YUYV: chroma per pixel pair, taken here from the same U/V rows (rows y share the block of y/2).
-    std::vector<std::uint8_t> yuyv(static_cast<std::size_t>(w) * 2 * h);
-    for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; x += 2) {
-            std::uint8_t* q = &yuyv[(static_cast<std::size_t>(y) * w + x) * 2];
-            q[0] = static_cast<std::uint8_t>(Y[y * w + x]);
-            q[1] = static_cast<std::uint8_t>(U[(y / 2) * (w / 2) + x / 2]);
-            q[2] = static_cast<std::uint8_t>(Y[y * w + x + 1]);
-            q[3] = static_cast<std::uint8_t>(V[(y / 2) * (w / 2) + x / 2]);
-        }
-    FrameView g{yuyv.data(), w, h, PixelFormat::YUYV, w * 2, nullptr, 0};
-    camrt::crop_resize(g, crop, out.data(), t);
-    worst = 0;
-    for (int y = 0; y < 40; ++y)
-        for (int x = 0; x < 40; ++x)
-            for (int c = 0; c < 3; ++c)
-                worst = std::max(worst, std::abs(out[(y * 44 + x) * 3 + c] -
-                                                 clamp_round(ref_sample(rgb, w, 3, c, crop, 40, 40, x, y))));
-    CHECK(worst <= 1);
+TEST_CASE("NV12 and YUYV textured frames match convert-then-resize within 1, in both ranges") {
+    for (const YuvRange range : {YuvRange::Limited, YuvRange::Full}) {
+        INFO((range == YuvRange::Full ? "full range" : "limited range"));
+        const auto yuv_to_rgb = range == YuvRange::Full ? yuv_full_to_rgb : ::yuv_to_rgb;
+        const int w = 90, h = 70;
+        // Mid-range values: no clamping, so interpolating YUV then converting equals converting then
+        // interpolating up to rounding.
+        std::vector<int> Y(w * h), U((w / 2) * (h / 2)), V((w / 2) * (h / 2));
+        for (int& v : Y) v = rnd(60, 190);
+        for (int& v : U) v = rnd(110, 146);
+        for (int& v : V) v = rnd(110, 146);
+        // Reference RGB frame: each pixel with its 2x2 block's chroma (NV12).
+        std::vector<double> rgb(static_cast<std::size_t>(w) * h * 3);
+        for (int y = 0; y < h; ++y)
+            for (int x = 0; x < w; ++x) {
+                double px[3];
+                yuv_to_rgb(Y[y * w + x], U[(y / 2) * (w / 2) + x / 2], V[(y / 2) * (w / 2) + x / 2], px);
+                for (int c = 0; c < 3; ++c) rgb[(static_cast<std::size_t>(y) * w + x) * 3 + c] = px[c];
+            }
+        const int stride = w + 6;
+        std::vector<std::uint8_t> y_plane(static_cast<std::size_t>(stride) * h),
+            uv_plane(static_cast<std::size_t>(stride) * h / 2);
+        for (int y = 0; y < h; ++y)
+            for (int x = 0; x < w; ++x) y_plane[y * stride + x] = static_cast<std::uint8_t>(Y[y * w + x]);
+        for (int y = 0; y < h / 2; ++y)
+            for (int x = 0; x < w / 2; ++x) {
+                uv_plane[y * stride + 2 * x] = static_cast<std::uint8_t>(U[y * (w / 2) + x]);
+                uv_plane[y * stride + 2 * x + 1] = static_cast<std::uint8_t>(V[y * (w / 2) + x]);
+            }
+        const Rect crop{10, 4, 64, 64};
+        const TensorInfo t{40, 40, 3, 44};
+        std::vector<std::uint8_t> out(t.size_bytes());
+        FrameView f{y_plane.data(),  w,      h,    PixelFormat::NV12, stride,
+                    uv_plane.data(), stride, range};  // separate planes
+        camrt::crop_resize(f, crop, out.data(), t);
+        int worst = 0;
+        for (int y = 0; y < 40; ++y)
+            for (int x = 0; x < 40; ++x)
+                for (int c = 0; c < 3; ++c)
+                    worst = std::max(worst, std::abs(out[(y * 44 + x) * 3 + c] -
+                                                     clamp_round(ref_sample(rgb, w, 3, c, crop, 40, 40, x, y))));
+        CHECK(worst <= 1);
+
+        // YUYV: chroma per pixel pair, taken here from the same U/V rows (rows y share the block of y/2).
+        std::vector<std::uint8_t> yuyv(static_cast<std::size_t>(w) * 2 * h);
+        for (int y = 0; y < h; ++y)
+            for (int x = 0; x < w; x += 2) {
+                std::uint8_t* q = &yuyv[(static_cast<std::size_t>(y) * w + x) * 2];
+                q[0] = static_cast<std::uint8_t>(Y[y * w + x]);
+                q[1] = static_cast<std::uint8_t>(U[(y / 2) * (w / 2) + x / 2]);
+                q[2] = static_cast<std::uint8_t>(Y[y * w + x + 1]);
+                q[3] = static_cast<std::uint8_t>(V[(y / 2) * (w / 2) + x / 2]);
+            }
+        FrameView g{yuyv.data(), w, h, PixelFormat::YUYV, w * 2, nullptr, 0, range};
+        camrt::crop_resize(g, crop, out.data(), t);
+        worst = 0;
+        for (int y = 0; y < 40; ++y)
+            for (int x = 0; x < 40; ++x)
+                for (int c = 0; c < 3; ++c)
+                    worst = std::max(worst, std::abs(out[(y * 44 + x) * 3 + c] -
+                                                     clamp_round(ref_sample(rgb, w, 3, c, crop, 40, 40, x, y))));
+        CHECK(worst <= 1);
+    }
 }
 
 TEST_CASE("bad frames, crops and tensors are refused with the reason") {

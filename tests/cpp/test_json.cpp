@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "camrt/config.hpp"
 #include "camrt/json.hpp"
 #include "camrt/result.hpp"
 
@@ -121,25 +122,70 @@ TEST_CASE("FrameResult JSON line has the documented keys, order and precision") 
     r.raw_decision = -1;
     r.crops.push_back({camrt::Rect{0, 0, 480, 480}, {0.91234f, 0.08766f}, 0});
     r.crops.push_back({camrt::Rect{160, 0, 480, 480}, {0.4f, 0.6f}, -1});
+    r.vote.candidate = 0;
+    r.vote.votes = 1;
+    r.vote.need = 2;
+    r.vote.score = 0.55617f;
+    r.vote.threshold = 0.6f;
+    r.vote.penalty = 0.1f;
+    r.vote.hysteresis = 3;
+    r.vote.pending = 1;
+    r.vote.pending_count = 2;
     r.ms.capture = 1.2;
     r.ms.preprocess = 0.8124;
     r.ms.inference = 27.1;
     r.ms.postprocess = 0.0111;
     r.ms.total = 29.1235;
+    r.fps = 9.876;
+    r.dropped = 7;
     const std::string line = camrt::to_json_line(r, {"bird", "not \"bird\""});
-    CHECK_EQ(line, std::string("{\"frame\":42,\"decision\":\"bird\",\"score\":0.8731,\"raw\":null,\"crops\":["
+    // No mean from a voter: "scores" is the mean of the crops' scores.
+    CHECK_EQ(line, std::string("{\"schema\":1,\"board\":\"rv1103\",\"frame\":42,\"label\":\"bird\",\"score\":0.8731,"
+                               "\"scores\":{\"bird\":0.6562,\"not \\\"bird\\\"\":0.3438},"
+                               "\"raw\":{\"label\":null,\"score\":0.0000},"
+                               "\"ms\":{\"capture\":1.200,\"preprocess\":0.812,\"inference\":27.100,"
+                               "\"postprocess\":0.011,\"total\":29.123},\"fps\":9.88,\"dropped\":7,"
+                               "\"vote\":{\"candidate\":\"bird\",\"votes\":1,\"need\":2,\"score\":0.5562,"
+                               "\"threshold\":0.6000,\"penalty\":0.1000,"
+                               "\"hysteresis\":{\"frames\":3,\"pending\":\"not \\\"bird\\\"\",\"count\":2}},"
+                               "\"crops\":["
                                "{\"x\":0,\"y\":0,\"w\":480,\"h\":480,\"vote\":\"bird\",\"scores\":{\"bird\":0.9123,"
                                "\"not \\\"bird\\\"\":0.0877}},"
                                "{\"x\":160,\"y\":0,\"w\":480,\"h\":480,\"vote\":null,\"scores\":{\"bird\":0.4000,"
-                               "\"not \\\"bird\\\"\":0.6000}}],"
-                               "\"ms\":{\"capture\":1.200,\"preprocess\":0.812,\"inference\":27.100,"
-                               "\"postprocess\":0.011,\"total\":29.123}}"));
+                               "\"not \\\"bird\\\"\":0.6000}}]}"));
     CHECK(line.find('\n') == std::string::npos);
     // It is valid JSON for the parser too.
     const json::Value v = json::parse(line);
     CHECK_EQ(json::member(v, "crops")->size(), 2u);
+    CHECK_THROWS_WITH_AS(camrt::to_json_line(r, {"bird"}), doctest::Contains("class index 1 has no label"),
+                         std::invalid_argument);
+    r.vote.pending = 0;
     CHECK_THROWS_WITH_AS(camrt::to_json_line(r, {"bird"}), doctest::Contains("2 scores for 1 labels"),
                          std::invalid_argument);
+}
+
+TEST_SUITE_END();
+
+TEST_SUITE_BEGIN("json");
+
+TEST_CASE("a config reload is told as old -> new per key, and as a schema event line") {
+    const camrt::Config a = camrt::parse_config(R"({"labels": ["bird", "not_bird"], "k": 2, "hysteresis": 0})");
+    const camrt::Config b =
+        camrt::parse_config(R"({"labels": ["bird", "not_bird"], "k": 3, "hysteresis": 3, "fallback": "not_bird"})");
+    const auto changes = camrt::config_changes(a, b);
+    REQUIRE_EQ(changes.size(), 3u);
+    CHECK_EQ(camrt::describe_changes(changes), "k 2 -> 3, hysteresis 0 -> 3, fallback null -> \"not_bird\"");
+    CHECK(camrt::config_changes(a, a).empty());
+    CHECK_EQ(camrt::describe_changes({}), "nothing changed");
+    const json::Value v = json::parse(camrt::config_event_line(57, true, changes, "config reloaded"));
+    CHECK_EQ(v["schema"], 1);
+    CHECK_EQ(v["event"], "config");
+    CHECK_EQ(v["frame"], 57);
+    CHECK_EQ(v["changes"]["k"], json::Value::array({2, 3}));
+    CHECK_EQ(v["changes"]["fallback"][1], "not_bird");
+    const json::Value r = json::parse(camrt::config_event_line(3, false, {}, "bad \"file\""));
+    CHECK_EQ(r["accepted"], false);
+    CHECK_EQ(r["message"], "bad \"file\"");
 }
 
 TEST_SUITE_END();

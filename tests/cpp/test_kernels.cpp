@@ -116,7 +116,8 @@ TEST_CASE("random frames, crops and sizes: the optimised set equals the scalar o
         int w = rnd(1, 160), h = rnd(1, 120);
         if (yuv) w += w & 1;
         if (fmt == PixelFormat::NV12) h += h & 1;
-        const Frame f = make_frame(fmt, w, h, rnd(0, 1) ? 0 : rnd(1, 9), rnd(0, 1) == 1, it % 5 == 0);
+        Frame f = make_frame(fmt, w, h, rnd(0, 1) ? 0 : rnd(1, 9), rnd(0, 1) == 1, it % 5 == 0);
+        if (yuv && (it / 4) % 2 == 1) f.view.yuv_range = camrt::YuvRange::Full;  // both ranges' coefficients
         Rect crop;
         switch (rnd(0, 3)) {
             case 0: crop = Rect{0, 0, w, h}; break;  // the whole frame: taps on the last row and column

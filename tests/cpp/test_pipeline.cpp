@@ -76,7 +76,13 @@ TEST_CASE("three crops through a real engine: votes, decision, rects, timings") 
     CHECK((r.ms.preprocess > 0 && r.ms.inference > 0 && r.ms.postprocess >= 0));
     CHECK(r.ms.total >= r.ms.capture + r.ms.preprocess + r.ms.inference);
     const std::string line = p.json_line(r);
-    CHECK(line.rfind("{\"frame\":7,\"decision\":\"blue\",", 0) == 0);
+    CHECK(line.rfind("{\"schema\":1,\"board\":\"rv1103\",\"frame\":7,\"label\":\"blue\",", 0) == 0);
+    // The voter's reasons travel with the result: two of three crops voted blue, k = 2.
+    CHECK_EQ(r.vote.candidate, 1);
+    CHECK_EQ(r.vote.votes, 2);
+    CHECK_EQ(r.vote.need, 2);
+    CHECK(r.vote.score == doctest::Approx(r.score).epsilon(1e-6));
+    CHECK_EQ(r.mean.size(), 2u);
 }
 
 TEST_CASE("colour order reaches the engine; set_config swaps it") {

@@ -81,12 +81,34 @@ TEST_CASE("hysteresis: a change is reported after H consecutive frames") {
     CHECK_EQ(x.raw_decision, 1);
     CHECK_EQ(x.decision, 0);                               // 1 of 2
     CHECK(x.score == doctest::Approx(0.1).epsilon(1e-6));  // mean of the reported class this frame
-    CHECK_EQ(v.vote(a).decision, 0);                       // back to 0 cancels
+    CHECK_EQ(x.why.pending, 1);  // why it still says 0: class 1 is pending, seen 1 of 2 frames
+    CHECK_EQ(x.why.pending_count, 1);
+    CHECK_EQ(x.why.hysteresis, 2);
+    const Vote back = v.vote(a);
+    CHECK_EQ(back.decision, 0);  // back to 0 cancels
+    CHECK_EQ(back.why.pending, -1);
+    CHECK_EQ(back.why.pending_count, 0);
     CHECK_EQ(v.vote(b).decision, 0);
     CHECK_EQ(v.vote(b).decision, 1);  // second in a row
     CHECK_EQ(v.vote(a).decision, 1);
     v.reset();
     CHECK_EQ(v.vote(a).decision, 0);  // state forgotten
+}
+
+TEST_CASE("the vote explains itself: candidate, votes, score against its threshold") {
+    // Two of three crops vote 0, one votes 1: the penalty pulls the candidate's score under its threshold.
+    VoterParams p = params(0.3f, 2, 0, 1);
+    p.thresholds = {0.5f, 0.5f};
+    const Vote v = camrt::decide(p, {{0.8f, 0.2f}, {0.7f, 0.3f}, {0.2f, 0.8f}});
+    CHECK_EQ(v.why.candidate, 0);
+    CHECK_EQ(v.why.votes, 2);
+    CHECK_EQ(v.why.need, 2);
+    CHECK(v.why.score == doctest::Approx(0.5667 - 0.3).epsilon(1e-3));
+    CHECK(v.why.threshold == doctest::Approx(0.5));
+    CHECK_EQ(v.raw_decision, 1);                                       // the fallback, not the candidate
+    const Vote none = camrt::decide(params(0.1f, 2), {{0.3f, 0.2f}});  // below every threshold: no crop votes
+    CHECK_EQ(none.why.candidate, -1);
+    CHECK_EQ(none.why.votes, 0);
 }
 
 TEST_CASE("hysteresis off reports every raw decision") {

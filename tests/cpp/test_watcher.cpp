@@ -34,6 +34,21 @@ void write_file(const std::string& path, const std::string& text, int bump_s) {
     utimensat(AT_FDCWD, path.c_str(), times, 0);
 }
 
+// A clock the test moves by hand: the watcher's settle time is checked without sleeping.
+struct ManualClock {
+    std::uint64_t ns = 1000;
+    camrt::ConfigWatcher::Clock fn() {
+        return [this] { return ns; };
+    }
+};
+
+// What a change that stays put gets: a first poll sees it, a poll settle-time later acts on it.
+bool poll_settled(camrt::ConfigWatcher& w, ManualClock& clock) {
+    const bool first = w.poll();
+    clock.ns += camrt::ConfigWatcher::kSettleNs;
+    return w.poll() || first;
+}
+
 }  // namespace
 
 TEST_CASE("reloads a good file, rejects a bad one and keeps the last good config") {
@@ -41,39 +56,41 @@ TEST_CASE("reloads a good file, rejects a bad one and keeps the last good config
     const std::string path = dir + "/config.json";
     write_file(path, R"({"labels": ["bird", "not_bird"], "penalty": 0.1})", 0);
     std::vector<std::string> log;
-    camrt::ConfigWatcher w(path, 2, [&](const std::string& l) { log.push_back(l); });
+    ManualClock clock;
+    camrt::ConfigWatcher w(
+        path, 2, [&](const std::string& l) { log.push_back(l); }, clock.fn());
     CHECK_EQ(w.generation(), 1u);
-    CHECK(!w.poll());  // nothing changed
+    CHECK(!poll_settled(w, clock));  // nothing changed
 
     write_file(path, R"({"labels": ["bird", "not_bird"], "penalty": 0.3})", 1);
-    CHECK(w.poll());
+    CHECK(poll_settled(w, clock));
     CHECK(w.current().penalty == doctest::Approx(0.3).epsilon(1e-6));
     CHECK_EQ(w.generation(), 2u);
     CHECK(w.last_error().empty());
 
     write_file(path, R"({"labels": ["bird", "not_bird"], "penalty": 3})", 2);  // out of range
-    CHECK(!w.poll());
+    CHECK(!poll_settled(w, clock));
     CHECK(w.current().penalty == doctest::Approx(0.3).epsilon(1e-6));
     CHECK(w.last_error().find("'penalty' = 3 is out of range") != std::string::npos);
     CHECK((!log.empty() && log.back().find("rejected") != std::string::npos));
-    CHECK(!w.poll());  // rejected once, not again until the file changes
+    CHECK(!poll_settled(w, clock));  // rejected once, not again until the file changes
 
     write_file(path, R"({"labels": ["a", "b", "c"]})", 3);  // label count differs from the model
-    CHECK(!w.poll());
+    CHECK(!poll_settled(w, clock));
     CHECK(w.last_error().find("has 3 labels but the model has 2 outputs") != std::string::npos);
 
     write_file(path, "{\"labels\": [\"bird\", \"not_bird\"", 4);  // truncated JSON
-    CHECK(!w.poll());
+    CHECK(!poll_settled(w, clock));
     CHECK(w.last_error().find("invalid JSON") != std::string::npos);
     CHECK_EQ(w.current().labels[0], std::string("bird"));
 
     write_file(path, R"({"labels": ["bird", "not_bird"], "k": 3})", 5);
-    CHECK(w.poll());
+    CHECK(poll_settled(w, clock));
     CHECK_EQ(w.current().k, 3);
     CHECK(w.current().penalty == doctest::Approx(0.1).epsilon(1e-6));  // a fresh config, not merged with the old one
 
     unlink(path.c_str());
-    CHECK(!w.poll());
+    CHECK(!poll_settled(w, clock));
     CHECK(w.last_error().find("cannot open") != std::string::npos);
     CHECK_EQ(w.current().k, 3);
     rmdir(dir.c_str());
@@ -84,14 +101,16 @@ TEST_CASE("a replaced file (rename over it) is noticed through the inode") {
     const std::string path = dir + "/config.json";
     const std::string tmp = dir + "/config.json.tmp";
     write_file(path, R"({"labels": ["a", "b"], "k": 1})", 0);
-    camrt::ConfigWatcher w(path, 0, [](const std::string&) {});
+    ManualClock clock;
+    camrt::ConfigWatcher w(
+        path, 0, [](const std::string&) {}, clock.fn());
     std::ofstream(tmp) << R"({"labels": ["a", "b"], "k": 2})";  // same size
     struct stat st;
     stat(path.c_str(), &st);
     struct timespec times[2] = {st.st_atim, st.st_mtim};
     utimensat(AT_FDCWD, tmp.c_str(), times, 0);  // same mtime too: only the inode differs
     rename(tmp.c_str(), path.c_str());
-    CHECK(w.poll());
+    CHECK(poll_settled(w, clock));
     CHECK_EQ(w.current().k, 2);
     unlink(path.c_str());
     rmdir(dir.c_str());
@@ -122,10 +141,12 @@ TEST_CASE("broken and hostile files on reload are rejected with a reason, the la
     const std::string path = dir + "/config.json";
     write_file(path, R"({"labels": ["bird", "not_bird"], "k": 1})", 0);
     std::vector<std::string> log;
-    camrt::ConfigWatcher w(path, 2, [&](const std::string& l) { log.push_back(l); });
+    ManualClock clock;
+    camrt::ConfigWatcher w(
+        path, 2, [&](const std::string& l) { log.push_back(l); }, clock.fn());
     int bump = 1;
     auto rejected = [&](const std::string& why) {
-        const bool accepted = w.poll();
+        const bool accepted = poll_settled(w, clock);
         INFO("expected a rejection mentioning: " << why << "; last_error: " << w.last_error());
         CHECK(!accepted);
         CHECK(w.last_error().find(why) != std::string::npos);
@@ -166,9 +187,69 @@ TEST_CASE("broken and hostile files on reload are rejected with a reason, the la
     rejected("not a regular file");
     unlink(path.c_str());
     write_file(path, R"({"labels": ["bird", "not_bird"], "k": 2})", bump++);
-    CHECK(w.poll());
+    CHECK(poll_settled(w, clock));
     CHECK_EQ(w.current().k, 2);
     CHECK(!log.empty());
+    unlink(path.c_str());
+    rmdir(dir.c_str());
+}
+
+TEST_CASE("a file caught between its truncation and its write is read only once it has settled") {
+    // An editor, `cat > config.json` or Python's write_bytes truncate the file, then write it. A watcher that
+    // reads at the first changed stat would see an empty file and reject a good config.
+    const std::string dir = temp_dir();
+    const std::string path = dir + "/config.json";
+    write_file(path, R"({"labels": ["a", "b"], "k": 1})", 0);
+    std::vector<std::string> log;
+    ManualClock clock;
+    camrt::ConfigWatcher w(
+        path, 0, [&](const std::string& l) { log.push_back(l); }, clock.fn());
+    const std::uint64_t settle = camrt::ConfigWatcher::kSettleNs;
+
+    write_file(path, "", 1);  // truncated: the state a reader may catch in the middle of a rewrite
+    CHECK(!w.poll());
+    clock.ns += settle / 2;
+    CHECK(!w.poll());                                          // still settling: not read yet
+    write_file(path, R"({"labels": ["a", "b"], "k": 2})", 2);  // the writer finishes within the settle time
+    CHECK(!w.poll());                                          // a new signature: the wait starts again
+    clock.ns += settle - 1;
+    CHECK(!w.poll());
+    CHECK(log.empty());  // the empty file was never read, so never rejected
+    CHECK(w.last_error().empty());
+    CHECK_EQ(w.current().k, 1);
+    clock.ns += 1;
+    CHECK(w.poll());  // stable for the whole settle time: read
+    CHECK_EQ(w.current().k, 2);
+    REQUIRE_EQ(log.size(), 1u);
+    CHECK(log[0].find("reloaded") != std::string::npos);
+
+    // A broken file that stays broken is still rejected, once it has settled.
+    write_file(path, "{\"labels\": [", 3);
+    CHECK(!w.poll());
+    CHECK(log.size() == 1u);
+    clock.ns += settle;
+    CHECK(!w.poll());
+    CHECK(w.last_error().find("invalid JSON") != std::string::npos);
+    CHECK_EQ(w.current().k, 2);
+    unlink(path.c_str());
+    rmdir(dir.c_str());
+}
+
+TEST_CASE("SIGHUP and request_reload act at once, without waiting for a change to settle") {
+    const std::string dir = temp_dir();
+    const std::string path = dir + "/config.json";
+    write_file(path, R"({"labels": ["a", "b"], "k": 1})", 0);
+    ManualClock clock;
+    camrt::ConfigWatcher w(
+        path, 0, [](const std::string&) {}, clock.fn());
+    write_file(path, R"({"labels": ["a", "b"], "k": 3})", 1);
+    w.request_reload();
+    CHECK(w.poll());  // the clock has not moved: only the request makes it read
+    CHECK_EQ(w.current().k, 3);
+    CHECK(!w.poll());
+    clock.ns += camrt::ConfigWatcher::kSettleNs;
+    CHECK(!w.poll());  // what was read is what is there: nothing left to reload
+    CHECK_EQ(w.generation(), 2u);
     unlink(path.c_str());
     rmdir(dir.c_str());
 }

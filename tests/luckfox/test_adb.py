@@ -77,7 +77,7 @@ def test_forward_reaches_the_board_programs_port(adb, serial, h):
         with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
             recs = h.json_lines(s, 3)
         assert [r["frame"] for r in recs] == sorted(r["frame"] for r in recs)
-        assert all(r["decision"] in ("bird", "not_bird") and r["crops"] for r in recs)
+        assert all(r["label"] in ("bird", "not_bird") and r["crops"] for r in recs)
     finally:
         adb("-s", serial, "forward", "--remove", f"tcp:{port}")
 

@@ -62,7 +62,7 @@ def test_port_forwarding_reaches_the_board_programs_port(board):
             return lines
 
     recs = [json.loads(ln) for ln in run(go())]
-    assert all(r["decision"] in ("bird", "not_bird") and r["crops"] for r in recs)
+    assert all(r["label"] in ("bird", "not_bird") and r["crops"] for r in recs)
     assert [r["frame"] for r in recs] == sorted(r["frame"] for r in recs)
 
 

@@ -10,6 +10,7 @@ import json
 import numpy as np
 import pytest
 
+from host_tools.model_manifest import load_manifest
 from host_tools.paths import BIRDS_DIR
 
 ort = pytest.importorskip("onnxruntime", reason="onnxruntime is in the rv1103 extra")
@@ -37,7 +38,8 @@ def _session(path):
 
 def test_card_names_the_files_and_labels_that_exist(name, card) -> None:
     assert card["name"] == name
-    assert card["labels"] == (BIRDS_DIR / card["labels_file"]).read_text().split() == ["bird", "not_bird"]
+    assert card["labels"] == ["bird", "not_bird"]  # the manifest owns the labels: no second copy beside it
+    assert not list(BIRDS_DIR.glob(f"{name}*.txt"))
     for path in _files(name):
         assert card["files_bytes"][path.name] == path.stat().st_size, path.name
     acc = card["accuracy_birds_val"]
@@ -52,6 +54,9 @@ def test_onnx_twins_take_raw_rgb_and_give_two_logits(name, card, twin) -> None:
     (inp,), (out,) = sess.get_inputs(), sess.get_outputs()
     assert inp.shape == [1, 3, side, side] and inp.type == "tensor(float)"
     assert card["input"]["onnx"] == f"float32 NCHW [1, 3, {side}, {side}]"
+    manifest = load_manifest(_files(name)[twin])  # what every tool reads: the card's manifest part
+    assert (manifest.width, manifest.height, manifest.colour_order) == (side, side, "RGB")
+    assert manifest.labels == ("bird", "not_bird") and out.shape[-1] == len(manifest.labels)
     assert out.shape == [1, 2]
 
 

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 from host_tools.model_budget import check_model_fits, model_arena
+from host_tools.model_manifest import load_manifest
 from host_tools.openmv_firmware import EMULATED
 from host_tools.paths import MASKS_MODEL
 
 CARD = MASKS_MODEL.with_suffix(".json")
-LABELS = MASKS_MODEL.with_suffix(".txt")
 
 
 @pytest.fixture(scope="module")
@@ -60,10 +60,17 @@ def test_input_is_what_the_openmv_ml_module_feeds(interp):
 
 
 def test_labels_match_outputs_and_card(interp, card):
-    labels = LABELS.read_text().split()
-    assert labels == ["good", "bad", "no_mask"]
-    assert labels == card["labels"]
+    manifest = load_manifest(MASKS_MODEL)  # the card beside the model owns the labels: no .txt repeats them
+    assert manifest.source == MASKS_MODEL.with_suffix(".json")
+    assert not MASKS_MODEL.with_suffix(".txt").exists()
+    labels = list(manifest.labels)
+    assert labels == ["good", "bad", "no_mask"] == card["labels"]
     assert int(interp.get_output_details()[0]["shape"][-1]) == len(labels)
+    # input size and normalisation as the model's quantisation says: int8 = pixel - 128 at scale 1/255
+    inp = interp.get_input_details()[0]
+    assert (manifest.height, manifest.width) == tuple(inp["shape"][1:3])
+    scale, zero_point = inp["quantization"]
+    assert manifest.std == pytest.approx((1 / scale,) * 3) and manifest.mean == (0.0, 0.0, 0.0)
 
 
 def test_fits_the_h7_and_the_card_says_so(card):

@@ -28,8 +28,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "models"
 
 def _fixture(name: str) -> Path:
     path = FIXTURES / name
-    if not path.is_file():
-        pytest.skip(f"fixture model {path} not built yet (models/masks/rebuild.sh fixtures)")
+    assert path.is_file(), f"fixture model {path} is missing (models/masks/rebuild.sh fixtures remakes it)"
     return path
 
 
@@ -46,11 +45,10 @@ def _tflm_allocates(model: Path, arena: int) -> bool:
 
 
 def _labels_beside(model: Path, tmp_path: Path) -> Path:
-    """Fixture models may come without labels: copy with a 3-label file (they all have 3 outputs)."""
+    """Fixture models come without a manifest: copy with a 3-label file (they all have 3 outputs)."""
     copy = tmp_path / model.name
     copy.write_bytes(model.read_bytes())
-    labels = model.with_suffix(".txt")
-    copy.with_suffix(".txt").write_text(labels.read_text() if labels.is_file() else "good\nbad\nno_mask\n")
+    copy.with_suffix(".txt").write_text("good\nbad\nno_mask\n")
     return copy
 
 

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from host_tools.cli import main as cli_main
+from host_tools.model_manifest import load_manifest
 
 
 def _sim(*args: str, **kw) -> subprocess.CompletedProcess:
@@ -42,16 +43,24 @@ def test_json_stdout_is_one_line_per_frame(tmp_path, masks_model, mask_frames):
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert len(lines) == 4 and proc.stdout.endswith("\n")
-    labels = masks_model.with_suffix(".txt").read_text().split()
+    labels = list(load_manifest(masks_model).labels)
     for n, line in enumerate(lines, 1):
         r = json.loads(line)
-        assert set(r) == {"frame", "label", "score", "scores", "ms", "fps"}
-        assert r["frame"] == n and r["label"] in labels + ["unknown"]
+        assert list(r) == ["schema", "board", "frame", "label", "score", "scores", "raw", "ms", "fps",
+                           "smoothing", "mem"]  # result schema 1 (host_tools/results/SCHEMA.md)
+        assert (r["schema"], r["board"]) == (1, "openmv")
+        assert r["frame"] == n and r["label"] in labels + [None]
         assert isinstance(r["score"], float) and list(r["scores"]) == labels
-        assert set(r["ms"]) == {"snapshot", "infer", "total"} and all(
+        assert set(r["raw"]) == {"label", "score"} and r["raw"]["label"] in labels + [None]
+        assert set(r["ms"]) == {"capture", "inference", "total"} and all(
             isinstance(v, float) for v in r["ms"].values()
         )
-        assert r["ms"]["total"] >= r["ms"]["infer"] and isinstance(r["fps"], float)
+        assert r["ms"]["total"] >= r["ms"]["inference"] and isinstance(r["fps"], float)
+        assert r["smoothing"]["frames"] >= 1 and 0 <= r["smoothing"]["threshold"] <= 1
+        assert isinstance(r["mem"]["heap_free"], int) and r["mem"]["heap_free"] > 0
+        # with one frame smoothed, the reported decision is the raw one
+        if n == 1:
+            assert r["raw"]["score"] == r["score"]
     assert "EMULATED OpenMV Cam H7" in proc.stderr and "not measured on a board" in proc.stderr
     assert "unknown key 'treshold'" in proc.stderr
 
@@ -71,7 +80,7 @@ def test_live_output_and_exit_at_end_of_frames(tmp_path, masks_model, mask_frame
     assert "EMULATED OpenMV Cam H7" in proc.stdout and "host timings" in proc.stdout
     frames = [ln for ln in proc.stdout.splitlines() if ln.startswith("frame ")]
     assert len(frames) == len(list(mask_frames.iterdir()))
-    assert " fps  LED " in frames[0]
+    assert " fps  ms: capture " in frames[0] and " LED " in frames[0]
 
 
 @pytest.mark.parametrize(

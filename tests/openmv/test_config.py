@@ -62,13 +62,17 @@ def test_bad_config_at_boot_runs_on_defaults(tmp_path, masks_model, mask_frames,
 
 
 def test_bad_config_while_running_keeps_last_good(tmp_path, masks_model, mask_frames, run_app):
-    """Frames 1-2 run on threshold 0 (never 'unknown'); a bad file at frame 2 is rejected and the labels
-    stay; a good file with threshold 1 at frame 4 makes every label 'unknown' (int8 scores stay < 1)."""
+    """Frames 1-2 run on threshold 0 (always a label); a bad file at frame 2 is rejected and the labels
+    stay; a good file with threshold 1 at frame 4 makes every label null (int8 scores stay < 1), and the LEDs
+    show the "unknown" colour."""
     fs = tmp_path / "fs"
     leds_seen = []
+    events = []
 
     def on_line(line: str, camera) -> None:
-        if line.startswith("{"):
+        if line.startswith("{") and "event" in json.loads(line):
+            events.append(json.loads(line))
+        elif line.startswith("{"):
             n = json.loads(line)["frame"]
             leds_seen.append(camera.leds)
             if n == 2:
@@ -80,10 +84,18 @@ def test_bad_config_while_running_keeps_last_good(tmp_path, masks_model, mask_fr
 
     run = run_app(fs, mask_frames, masks_model, {"threshold": 0.0, "smoothing": 1}, on_line=on_line)
     labels = [r["label"] for r in run.results]
-    assert "unknown" not in labels[:4], labels
-    assert labels[4:] and all(label == "unknown" for label in labels[4:]), labels
+    assert None not in labels[:4], labels
+    assert labels[4:] and all(label is None for label in labels[4:]), labels
+    assert all(r["smoothing"]["threshold"] == 1.0 for r in run.results[4:])  # the threshold that said no
     assert 'config: config.json: smoothing: expected a whole number of frames, got "3"' in run.other_lines
     assert "config: config.json rejected, running on the last good config" in run.other_lines
+    # each reload is told as an event of the result schema, and logged old -> new per key
+    assert [(e["frame"], e["accepted"]) for e in events] == [(2, False), (4, True)], events
+    assert events[1]["changes"]["threshold"] == [0.0, 1.0] and "smoothing" not in events[1]["changes"]
+    assert events[1]["changes"]["leds"][1]["unknown"] == "white"
+    told = "config: config.json reloaded: threshold 0.0 -> 1.0, leds "
+    assert any(ln.startswith(told) for ln in run.other_lines), run.other_lines
+    assert run.events == events
     white = {"red": True, "green": True, "blue": True, "ir": False}
     assert leds_seen[4:] and all(s == white for s in leds_seen[4:]), leds_seen
     assert all(sum(s.values()) == 1 for s in leds_seen[:4]), leds_seen  # one colour per class label
@@ -92,7 +104,12 @@ def test_bad_config_while_running_keeps_last_good(tmp_path, masks_model, mask_fr
 def test_shipped_config_is_valid_and_spells_out_the_defaults(config_mod):
     cfg, errors = config_mod.parse((OPENMV_APP_DIR / "config.json").read_text(), LABELS)
     assert errors == []
-    assert cfg == config_mod.defaults()
+    assert cfg == config_mod.defaults(LABELS)
+    # no label is named by the app or its shipped config: LED colours follow the model's label order
+    for label in LABELS:
+        assert f'"{label}"' not in (OPENMV_APP_DIR / "config.json").read_text()
+        assert f'"{label}"' not in (OPENMV_APP_DIR / "config.py").read_text()
+    assert config_mod.defaults(["cat", "dog"])["leds"] == {"cat": "green", "dog": "red", "unknown": "off"}
 
 
 @pytest.mark.parametrize("data,expected", [
@@ -119,7 +136,7 @@ def test_latin1_and_huge_configs_keep_the_last_good_one(tmp_path, masks_model, m
     fs = tmp_path / "fs"
 
     def on_line(line: str, camera) -> None:
-        if line.startswith("{"):
+        if line.startswith("{") and "event" not in json.loads(line):
             n = json.loads(line)["frame"]
             if n == 1:
                 (fs / "config.json").write_text('{"threshold": 0.0, "smoothing": 1}')
@@ -138,5 +155,5 @@ def test_latin1_and_huge_configs_keep_the_last_good_one(tmp_path, masks_model, m
     assert "config: config.json rejected, running on the defaults" in run.other_lines  # boot: Latin-1
     assert "not UTF-8 text" in text and "too big for a config" in text and "nested deeper than" in text
     assert text.count("rejected, running on the last good config") == 3
-    assert all(r["label"] != "unknown" for r in run.results)  # threshold 0 from frame 2 on stayed in force
+    assert all(r["label"] is not None for r in run.results)  # threshold 0 from frame 2 on stayed in force
     assert max(len(ln) for ln in run.other_lines) < 300  # no line quotes the huge file

@@ -78,7 +78,7 @@ def test_a_frame_size_the_firmware_lacks_is_a_config_error(tmp_path, masks_model
     fs = tmp_path / "fs"
 
     def on_line(line: str, camera) -> None:
-        if line.startswith("{") and json.loads(line)["frame"] == 2:
+        if line.startswith("{") and "event" not in json.loads(line) and json.loads(line)["frame"] == 2:
             (fs / "config.json").write_text('{"framesize": "B64X64", "smoothing": 1}')
 
     run = run_app(fs, mask_frames, masks_model, {"framesize": "B128X128"}, firmware=firmware, on_line=on_line)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from host_tools.model_manifest import load_manifest
+
 
 def _model_hw(model) -> tuple[int, int]:
     from ai_edge_litert.interpreter import Interpreter
@@ -29,7 +31,7 @@ def test_emulated_app_matches_tflm(tmp_path, masks_model, mask_frames, run_app, 
     frames = sorted(mask_frames.iterdir())
     assert [r["frame"] for r in run.results] == list(range(1, len(frames) + 1)), run.output
 
-    labels = masks_model.with_suffix(".txt").read_text().split()
+    labels = list(load_manifest(masks_model).labels)
     hw = _model_hw(masks_model)
     aspect = "ignore" if firmware.startswith("5") else "expand"
     expected = ref.tflm_scores(masks_model, [ref.model_input(f, framesize, roi, hw, aspect) for f in frames])

@@ -140,8 +140,9 @@ def test_ctrl_c_during_a_hard_fault_reset_keeps_main_py_stopped(tmp_path) -> Non
     root = tmp_path / "fs"
     root.mkdir()
     (root / "main.py").write_text(MAIN_PY.format(fmt="RGB565"))
-    cam = EmulatedCamera(SimOptions(frames=make_frames(tmp_path / "frames"), fs_root=root, fps=30.0, loop=True,
-                                    firmware="4.6.0"), lambda text: None)
+    frames = make_frames(tmp_path / "frames")
+    opts = SimOptions(frames=frames, fs_root=root, fps=30.0, loop=True, firmware="4.6.0")
+    cam = EmulatedCamera(opts, lambda text: None)
     server = PtyServer(cam, protocol="repl")
     try:
         def fault() -> None:

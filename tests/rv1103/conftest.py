@@ -220,10 +220,10 @@ def make_colour_model(path: Path, size: int = 32, weight_scale: float = 1.0, lab
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8
     onnx.save(model, path)
-    if labels:
+    if card is not None:  # a manifest (host_tools/model_manifest.py): labels, and `card` as its input block
+        path.with_suffix(".json").write_text(json.dumps({"labels": ["red", "blue"], "input": card}))
+    elif labels:  # a model without a card: its labels file
         path.with_suffix(".txt").write_text("red\nblue\n")
-    if card is not None:
-        path.with_suffix(".json").write_text(json.dumps(card))
     return path
 
 

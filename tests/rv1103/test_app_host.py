@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from host_tools.model_manifest import check_config, load_manifest
+
 onnx = pytest.importorskip("onnx")
 
 REPO = Path(__file__).resolve().parents[2]
@@ -79,8 +81,14 @@ def run_once(exe: Path, scene, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(argv, capture_output=True, text=True, timeout=120)
 
 
+def results(lines: list[str]) -> list[dict]:
+    """The result lines among the program's JSON lines (config reload events left out)."""
+    return [r for r in map(json.loads, lines) if "event" not in r]
+
+
 def strip_ms(rec: dict) -> dict:
-    return {k: v for k, v in rec.items() if k != "ms"}
+    """A result without its timings (ms and fps), the only fields that differ between runs."""
+    return {k: v for k, v in rec.items() if k not in ("ms", "fps")}
 
 
 def test_finite_run_gives_one_line_per_frame(app_bin, scene):
@@ -92,7 +100,7 @@ def test_finite_run_gives_one_line_per_frame(app_bin, scene):
     assert [c["vote"] for c in recs[1]["crops"]] == ["blue", "red", "red"]
     p_red = 1 / (1 + np.exp(-2.0))  # pure red: logits (1, -1)
     assert recs[0]["crops"][0]["scores"]["red"] == pytest.approx(p_red, abs=2e-3)
-    assert recs[2]["decision"] == "red"
+    assert recs[2]["label"] == "red"
     assert "end of frames" in r.stderr and "not the board's NPU" in r.stderr
 
 
@@ -176,16 +184,21 @@ def test_config_reload_good_then_bad_keeps_the_last_good(app_bin, scene, helpers
         cfg.write_text(json.dumps({"labels": ["red", "blue"], "n_crops": 1, "output_port": 0}))
         app.wait_for(lambda: any("config reloaded" in ln for ln in app.err), "the reload")
         mark = len(app.out)
-        app.wait_for(lambda: len(app.out) >= mark + 6, "frames after the reload")
-        after_good = [json.loads(ln) for ln in app.out[mark:mark + 6]]
+        app.wait_for(lambda: len(results(app.out[mark:])) >= 6, "frames after the reload")
+        after_good = results(app.out[mark:])[:6]
         assert all(len(r["crops"]) == 1 for r in after_good)  # n_crops 1 is in force for wide frames too
         cfg.write_text('{"labels": ["red", "blue"], "n_crops": 1, "tresholds": {}}')
-        app.wait_for(lambda: any("rejected" in ln for ln in app.err), "the rejection")
-        rejection = next(ln for ln in app.err if "rejected" in ln)
+        # (a poll that lands between the truncation and the write sees an empty file, rejected as well)
+        app.wait_for(lambda: any("rejected" in ln and "tresholds" in ln for ln in app.err), "the rejection")
+        rejection = next(ln for ln in app.err if "rejected" in ln and "tresholds" in ln)
         assert "tresholds" in rejection  # the reason names the bad key
         mark = len(app.out)
-        app.wait_for(lambda: len(app.out) >= mark + 6, "frames after the rejection")
-        assert all(len(json.loads(ln)["crops"]) == 1 for ln in app.out[mark:mark + 6])
+        app.wait_for(lambda: len(results(app.out[mark:])) >= 6, "frames after the rejection")
+        assert all(len(r["crops"]) == 1 for r in results(app.out[mark:])[:6])
+        # both reloads were told on stdout too, as events: what changed, and why the bad file was refused
+        events = [json.loads(ln) for ln in app.out if '"event"' in ln]
+        assert events[0]["accepted"] and events[0]["changes"]["n_crops"] == [3, 1]
+        assert not events[1]["accepted"] and any("tresholds" in e["message"] for e in events[1:])
         # SIGHUP forces a reload even without a file change: the bad file is rejected again.
         n_rejected = sum("rejected" in ln for ln in app.err)
         app.proc.send_signal(signal.SIGHUP)
@@ -385,7 +398,7 @@ def test_image_formats_and_bad_files(app_bin, scene, tmp_path, helpers):
     assert r.returncode == 0, r.stderr
     recs = [json.loads(ln) for ln in r.stdout.splitlines()]
     assert "(9 files, .jpg .jpeg .png .bmp .ppm .pgm .pnm)" in r.stderr
-    assert [x["decision"] for x in recs] == ["red", "blue", "red", "red"]
+    assert [x["label"] for x in recs] == ["red", "blue", "red", "red"]
     assert recs[0]["crops"][0]["scores"]["red"] == pytest.approx(0.5, abs=1e-3)  # grey: R = B
     assert recs[1]["crops"][0]["scores"]["blue"] == pytest.approx(1 / (1 + np.exp(-2.0)), abs=3e-3)
     skipped = [ln for ln in r.stderr.splitlines() if "skipping frame" in ln]
@@ -395,8 +408,32 @@ def test_image_formats_and_bad_files(app_bin, scene, tmp_path, helpers):
     assert "f_ascii.ppm: not a JPEG, PNG, BMP or binary PPM/PGM image" in r.stderr
     assert "h_bomb.png: 20000x20000 pixels, above the limit of 16777216 (a decompression bomb?)" in r.stderr
     assert "i.jpg: " in r.stderr
-    # Files that do not decode are not frames: the indices stay consecutive.
-    assert [x["frame"] for x in recs] == list(range(len(recs)))
+    # Files that do not decode are not frames: the numbers stay consecutive (from 1).
+    assert [x["frame"] for x in recs] == list(range(1, len(recs) + 1))
+    # Both emulated cameras follow the board program's rule (host_tools/sim/frame_files.py): the same files
+    # decoded, in the same order, the same ones skipped. Plus what only a folder can hold: a hidden image,
+    # a folder named like one, an image type the board does not read.
+    (frames / ".hidden.png").write_bytes((frames / "b.png").read_bytes())
+    (frames / "j_dir.png").mkdir()
+    Image.fromarray(red).save(frames / "k.gif")
+    r = run_once(app_bin, {**scene, "frames": frames})
+    board = [json.loads(ln)["crops"][0]["scores"]["red"] for ln in r.stdout.splitlines()]
+    board_skipped = sorted(ln.split("skipping frame: ")[1].split(":")[0].rsplit("/", 1)[-1]
+                           for ln in r.stderr.splitlines() if "skipping frame" in ln)
+    assert "(10 files," in r.stderr and "j_dir.png" in board_skipped
+    from host_tools.sim.openmv.frames import FrameSource
+    from host_tools.sim.rv1103.frames import open_frames
+
+    notes: list[str] = []
+    source = FrameSource(frames, on_skip=notes.append)
+    openmv = []
+    while (f := source.next()) is not None:
+        openmv.append(f)
+    rv1103 = list(open_frames(frames))
+    assert len(openmv) == len(rv1103) == len(board) == 4
+    assert all(np.array_equal(a, b.rgb) for a, b in zip(openmv, rv1103, strict=True))
+    assert [f.name for f in rv1103] == ["a_p5.pgm", "b.png", "e.jpg", "g.BMP"]
+    assert sorted(n.split("skipped ", 1)[1].split(": ")[0].rsplit("/", 1)[-1] for n in notes) == board_skipped
 
 
 def test_deploy_layout(app_bin, tmp_path):
@@ -406,12 +443,15 @@ def test_deploy_layout(app_bin, tmp_path):
     assert r.returncode == 0, r.stderr
     assert (prefix / "bin" / "rv1103_app").is_file() and (prefix / "model").is_dir()
     cfg = json.loads((prefix / "config.json").read_text())
-    labels_file = REPO / "models" / "birds" / "birds_mnv3s.txt"
-    if labels_file.is_file():  # the deploy config names the bird model's classes, in its output order
-        assert cfg["labels"] == labels_file.read_text().split()
+    # the deploy config names the bird model's classes as its manifest does, in its output order
+    check_config(cfg, load_manifest(REPO / "models" / "birds" / "birds_mnv3s.json"), "deploy config")
     init = prefix / "S99classifier"
     assert os.access(init, os.X_OK)
     assert subprocess.run(["sh", "-n", str(init)]).returncode == 0
     text = init.read_text()
-    start = text.index("start() {")
-    assert text.index("stop_rkipc", start) < text.index("start-stop-daemon -S", start)  # rkipc goes first
+    start = text.index("supervise() {")
+    # In the supervisor, before the first start: the device nodes, then rkipc stopped, then the 3A server.
+    steps = ("wait_for_nodes", "stop_rkipc", "start_3a", 'rv1103_app" $ARGS')
+    order = [text.index(step, start) for step in steps]
+    assert order == sorted(order), order
+    assert (prefix / "classifier.default").is_file()

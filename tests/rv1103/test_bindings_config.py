@@ -61,7 +61,8 @@ def test_hot_reload_good_then_bad_keeps_last_good(tmp_path):
     path = tmp_path / "config.json"
     _write(path, GOOD, 0)
     lines: list[str] = []
-    w = camrt.ConfigWatcher(str(path), model_classes=2, log=lines.append)
+    # settle_ms=0: each change is read at the next poll (the wait is tested in tests/cpp/test_watcher.cpp)
+    w = camrt.ConfigWatcher(str(path), model_classes=2, log=lines.append, settle_ms=0)
     assert w.generation == 1 and not w.poll()
 
     _write(path, {**GOOD, "penalty": 0.3}, 1)

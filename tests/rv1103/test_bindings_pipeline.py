@@ -59,14 +59,27 @@ def test_json_line_format(bird_wide_frames, tiny_onnx):
     line = pipe.json_line(res)
     assert "\n" not in line and line == camrt.to_json_line(res, cfg.labels)
     obj = json.loads(line)
-    assert list(obj) == ["frame", "decision", "score", "raw", "crops", "ms"]
-    assert obj["frame"] == 12 and obj["decision"] in ("bird", "not_bird")
+    assert list(obj) == ["schema", "board", "frame", "label", "score", "scores", "raw", "ms", "fps",
+                         "dropped", "vote", "crops"]  # result schema 1 (host_tools/results/SCHEMA.md)
+    assert (obj["schema"], obj["board"]) == (1, "rv1103")
+    assert obj["frame"] == 12 and obj["label"] in ("bird", "not_bird")
     assert obj["score"] == pytest.approx(res.score, abs=1e-4)
+    # the mean over the crops, and the vote's reasons as the voter gave them
+    mean = np.mean([c.scores for c in res.crops], axis=0)
+    assert list(obj["scores"].values()) == pytest.approx(mean, abs=1e-4)
+    assert obj["raw"] == {"label": obj["label"], "score": obj["score"]}  # no hysteresis
+    vote = obj["vote"]
+    assert vote["votes"] == sum(c["vote"] == vote["candidate"] for c in obj["crops"])
+    assert vote["need"] == 2 and vote["threshold"] in (0.55, 0.5) and vote["penalty"] == 0.1
+    assert vote["hysteresis"] == {"frames": 0, "pending": None, "count": 0}
     assert [list(c) for c in obj["crops"]] == [["x", "y", "w", "h", "vote", "scores"]] * 3
     assert [(c["x"], c["y"], c["w"], c["h"]) for c in obj["crops"]] == [c.rect.astuple() for c in res.crops]
     assert list(obj["crops"][0]["scores"]) == ["bird", "not_bird"]
     assert list(obj["ms"]) == ["capture", "preprocess", "inference", "postprocess", "total"]
     assert obj["ms"]["capture"] == 1.0
+    assert obj["dropped"] == 0  # nothing skipped: the caller sets it (the board program: the camera's count)
+    res.dropped = 5
+    assert json.loads(pipe.json_line(res))["dropped"] == 5
     assert '"score":' + f"{res.score:.4f}" in line  # 4 decimals
 
 

@@ -37,3 +37,15 @@ def test_small_frame_is_refused_naming_both_sizes():
         camrt.plan_crops(200, 100, 3, 224, 224)
     with pytest.raises(ValueError, match=r"n_crops = 0"):
         camrt.plan_crops(640, 480, 0, 96, 96)
+
+
+def test_the_default_16_9_capture_is_covered_by_three_square_crops():
+    # rv1103_app's default camera size (768x432, 16:9 like the 2304x1296 sensor): three 432x432 crops,
+    # left, centre, right, together covering every column of the frame.
+    crops = [r.astuple() for r in camrt.plan_crops(768, 432, 3, 64, 64)]
+    assert [(w, h) for _, _, w, h in crops] == [(432, 432)] * 3
+    assert crops[0][0] == 0 and crops[-1][0] + 432 == 768 and crops[1][0] == (768 - 432) // 2
+    covered = set()
+    for x, _, w, _ in crops:
+        covered.update(range(x, x + w))
+    assert covered == set(range(768))

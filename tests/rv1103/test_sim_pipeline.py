@@ -66,8 +66,10 @@ def test_json_lines_follow_the_contract(setup, capsys):
     assert "EMULATED RV1103" in err
     sizes = [(192, 64), (64, 192), (64, 64)]
     for i, (rec, (fw, fh)) in enumerate(zip(recs, sizes, strict=True)):
-        assert list(rec) == ["frame", "decision", "score", "raw", "crops", "ms"]
-        assert rec["frame"] == i
+        assert list(rec) == ["schema", "board", "frame", "label", "score", "scores", "raw", "ms", "fps",
+                             "dropped", "vote", "crops"]
+        assert rec["frame"] == i + 1  # frames count from 1 on both boards
+        assert rec["fps"] > 0
         assert list(rec["ms"]) == ["capture", "preprocess", "inference", "postprocess", "total"]
         assert rec["ms"]["total"] >= rec["ms"]["inference"] > 0
         for c in rec["crops"]:
@@ -95,7 +97,7 @@ def test_scores_follow_the_card_normalisation(setup, capsys):
     assert right == pytest.approx(1 - p_red, abs=2e-3)
     assert [c["vote"] for c in wide["crops"]] == ["red", "red", "blue"]  # grey ties go to the lower index
     assert [c["vote"] for c in tall["crops"]] == ["blue", "red", "red"]
-    assert square["decision"] == "red" and square["score"] == pytest.approx(p_red, abs=2e-3)
+    assert square["label"] == "red" and square["score"] == pytest.approx(p_red, abs=2e-3)
 
 
 def test_readable_output_has_a_banner_and_a_line_per_frame(setup, capsys):
@@ -106,7 +108,7 @@ def test_readable_output_has_a_banner_and_a_line_per_frame(setup, capsys):
     lines = out.splitlines()
     assert lines[0].startswith("EMULATED RV1103") and "not from a board" in lines[0]
     assert len(lines) == 3
-    assert "a_wide.png" in lines[1] and "3 crops" in lines[1]
+    assert "a_wide.png" in lines[1] and "crops red/red/blue" in lines[1]  # the three crops' votes
     assert "b_tall.png" in lines[2]
 
 
@@ -141,7 +143,12 @@ def test_bad_inputs_are_usage_errors(setup, tmp_path, capsys):
     swapped = tmp_path / "swapped.json"
     swapped.write_text(json.dumps({"labels": ["blue", "red"]}))
     rc, _, err = run_cli(capsys, "--frames", str(frames), "--config", str(swapped), "--model", str(model))
-    assert rc == 2 and "differ from the model's" in err
+    # a config that contradicts the model's manifest is refused, naming both values
+    assert rc == 2 and "labels ['blue', 'red'] contradict the model's ['red', 'blue']" in err
+    bgr = tmp_path / "bgr.json"
+    bgr.write_text(json.dumps({"labels": ["red", "blue"], "color_order": "BGR"}))
+    rc, _, err = run_cli(capsys, "--frames", str(frames), "--config", str(bgr), "--model", str(model))
+    assert rc == 2 and "color_order BGR contradicts the model's colour order RGB" in err
 
 
 def test_small_frames_are_skipped_with_a_reason(setup, tmp_path, capsys, helpers):
@@ -153,5 +160,5 @@ def test_small_frames_are_skipped_with_a_reason(setup, tmp_path, capsys, helpers
     rc, out, err = run_cli(capsys, *base(frames, cfg, model), "--json")
     assert rc == 0
     recs = [json.loads(ln) for ln in out.splitlines()]
-    assert [r["frame"] for r in recs] == [1]  # frame 0 was too small and is skipped, indices keep counting
-    assert "frame 0 (a.png) skipped" in err and "smaller than the model input" in err
+    assert [r["frame"] for r in recs] == [2]  # frame 1 was too small and is skipped, numbers keep counting
+    assert "frame 1 (a.png) skipped" in err and "smaller than the model input" in err

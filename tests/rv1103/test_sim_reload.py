@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from host_tools.results import Event, Result, format_event, parse_line
+
 pytest.importorskip("camrt", reason="the camrt extension is not built (pip install -e . builds it)")
 onnx = pytest.importorskip("onnx")
 
@@ -37,26 +39,39 @@ def scene(tmp_path: Path, colour_model):
     return model, frames, cfg
 
 
+def _crops(lines: list[str]) -> list[int]:
+    """The crop count of each result among the program's JSON lines (config events skipped)."""
+    return [len(r.crops) for ln in lines if isinstance(r := parse_line(ln), Result)]
+
+
 def test_hot_reload_good_then_bad_config(scene, helpers):
     model, frames, cfg = scene
     sim = sim_rv1103(helpers, "--frames", str(frames), "--config", str(cfg), "--model", str(model), "--json",
                      "--loop", "--fps", "30")
     try:
         sim.wait_for(lambda: len(sim.out) >= 3, "first frames")
-        assert all(len(json.loads(ln)["crops"]) == 3 for ln in sim.out[:3])
+        assert _crops(sim.out[:3]) == [3, 3, 3]
         time.sleep(0.05)  # a new mtime even on coarse-timestamp file systems
         cfg.write_text(json.dumps({"labels": ["red", "blue"], "n_crops": 1, "max_fps": 0}))
         sim.wait_for(lambda: any("config reloaded" in ln for ln in sim.err), "the reload")
+        # what changed is logged old -> new, and told to the output's readers as an event line
+        sim.wait_for(lambda: any("config: changed: n_crops 3 -> 1" in ln for ln in sim.err), "the change log")
+        sim.wait_for(lambda: any(isinstance(parse_line(ln), Event) for ln in sim.out), "the reload event")
+        event = next(e for ln in sim.out if isinstance(e := parse_line(ln), Event))
+        assert event.accepted and [(c.key, c.old, c.new) for c in event.changes] == [("n_crops", 3, 1)]
+        assert "n_crops 3 -> 1" in format_event(event)
         mark = len(sim.out)
-        sim.wait_for(lambda: len(sim.out) >= mark + 5, "frames after the reload")
-        assert all(len(json.loads(ln)["crops"]) == 1 for ln in sim.out[mark:mark + 5])
+        sim.wait_for(lambda: len(_crops(sim.out[mark:])) >= 5, "frames after the reload")
+        assert _crops(sim.out[mark:])[:5] == [1] * 5
         cfg.write_text('{"labels": ["red", "blue"], "n_crops": 99}')
         # (a poll that lands between the truncation and the write sees an empty file, rejected as well)
         sim.wait_for(lambda: any("rejected" in ln and "n_crops" in ln for ln in sim.err), "the rejection")
+        sim.wait_for(lambda: any(isinstance(e := parse_line(ln), Event) and not e.accepted
+                                 and "n_crops" in e.message for ln in sim.out), "the rejection event")
         mark = len(sim.out)
-        sim.wait_for(lambda: len(sim.out) >= mark + 5, "frames after the rejection")
+        sim.wait_for(lambda: len(_crops(sim.out[mark:])) >= 5, "frames after the rejection")
         # The last good config (one crop) stays in force; stdout stays pure JSON throughout.
-        assert all(len(json.loads(ln)["crops"]) == 1 for ln in sim.out[mark:mark + 5])
+        assert _crops(sim.out[mark:])[:5] == [1] * 5
         assert sim.stop() == 0
     finally:
         sim.kill()

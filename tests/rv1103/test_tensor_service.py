@@ -10,6 +10,7 @@ import sys
 import numpy as np
 import pytest
 
+from host_tools.model_manifest import load_manifest
 from host_tools.paths import MODELS_DIR
 from host_tools.sim.rv1103 import tensor_protocol as tp
 from host_tools.sim.rv1103.model_twin import card_board_model, card_twin_onnx, default_card
@@ -41,7 +42,7 @@ def test_the_twin_of_the_rknn_is_found_by_content(service, rknn):
         info = c.open(rknn)
         twin = card_twin_onnx(DEFAULT_CARD)
         assert info.about["twin"] == twin.name and info.about["model"].endswith(".rknn")
-        assert info.about["labels"] == (DEFAULT_CARD.with_suffix(".txt")).read_text().split()
+        assert info.about["labels"] == list(load_manifest(DEFAULT_CARD).labels)
         sess = ort.InferenceSession(str(twin), providers=["CPUExecutionProvider"])
         shape = sess.get_inputs()[0].shape  # [1, 3, S, S], raw 0..255 in the graph (card: mean 0, std 1)
         assert (info.h, info.w, info.c, info.outputs) == (shape[2], shape[3], 3, 2)

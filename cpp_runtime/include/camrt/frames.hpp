@@ -21,6 +21,7 @@ struct FrameView {
     int stride = 0;
     const std::uint8_t* uv = nullptr;
     int uv_stride = 0;
+    YuvRange yuv_range = YuvRange::Limited;  // NV12/YUYV only
 };
 
 // Frames and model inputs are at most this many pixels per side (cameras and NPU inputs are far below);
@@ -47,7 +48,8 @@ const char* preprocess_kernels();
 // within 1 of exact bilinear after rounding. No area averaging. x86-64 uses SSE2, ARM NEON, other targets
 // scalar code, all computing the same integers (bit-identical results; tests/cpp/test_kernels.cpp).
 // YUV frames: Y, U and V are interpolated over the same 2x2 taps (each tap with the chroma of its own
-// 2x2 block, as a full-frame conversion would give) and then converted to RGB (BT.601 limited range).
+// 2x2 block, as a full-frame conversion would give) and then converted to RGB (BT.601, the frame's
+// yuv_range: limited or full).
 //
 // Throws std::invalid_argument when the frame or model input is invalid (validate_frame, validate_tensor),
 // when the crop is outside the frame or empty, or (YUV) when the crop's x/y are odd.

@@ -21,8 +21,12 @@ struct Rect {
 //   RGB888 / BGR888: packed 3 bytes per pixel.
 //   NV12: Y plane (1 byte per pixel) followed by an interleaved U,V plane at half resolution.
 //   YUYV: packed Y0 U Y1 V per two pixels (YUV 4:2:2).
-// YUV is decoded as BT.601 limited ("video") range, the same as OpenCV's COLOR_YUV2RGB_NV12 / _YUYV.
+// YUV is decoded with BT.601 coefficients in the frame's YuvRange.
 enum class PixelFormat { RGB888, BGR888, NV12, YUYV };
+
+// The YUV quantization range. Limited ("video"): Y 16..235, as OpenCV's COLOR_YUV2RGB_NV12 / _YUYV decode.
+// Full ("JPEG"): Y and C 0..255, what the RV1103's ISP (rkisp) outputs by default and JPEG uses.
+enum class YuvRange { Limited, Full };
 
 // Channel order written into the model input.
 enum class ColorOrder { RGB, BGR };

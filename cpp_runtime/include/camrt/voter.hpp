@@ -13,6 +13,19 @@ struct VoterParams {
     int fallback = -1;              // class reported when nothing is decided, -1 = no decision
 };
 
+// Why the voter decided as it did: the numbers behind rule steps 3-6 below (the result line's "vote").
+struct VoteWhy {
+    int candidate = -1;      // c*, the class most crops voted for; -1 = no crop voted
+    int votes = 0;           // count[c*]
+    int need = 0;            // min(k, n): votes the candidate needs
+    float penalty = 0.0f;    // params.penalty
+    float score = 0.0f;      // s = m[c*] - penalty * dissent (0 without a candidate)
+    float threshold = 0.0f;  // thresholds[c*] that s must reach (0 without a candidate)
+    int hysteresis = 0;      // params.hysteresis (0/1 = off)
+    int pending = -1;        // a raw decision that differs from the reported one and waits, -1 = none
+    int pending_count = 0;   // consecutive frames it has been seen so far (reported at `hysteresis`)
+};
+
 struct Vote {
     int decision = -1;            // reported class (after hysteresis), -1 = none
     float score = 0.0f;           // score of the reported class (see below)
@@ -20,6 +33,7 @@ struct Vote {
     float raw_score = 0.0f;       // its score
     std::vector<int> crop_votes;  // per crop: class voted for, or -1 (abstained)
     std::vector<float> mean;      // per class: mean probability over the crops
+    VoteWhy why;
 };
 
 // The rule, for n crops with class probabilities p[i][c] (each row normally sums to 1):

@@ -176,9 +176,10 @@ def install_sighup_handler() -> None:
 def raise_reload_flag() -> None: ...
 
 class ConfigWatcher:
-    def __init__(self, path: str, model_classes: int = 0, log: object | None = None) -> None:
+    def __init__(self, path: str, model_classes: int = 0, log: object | None = None, settle_ms: float = 100.0) -> None:
         """
         Loads `path` (ConfigError if bad). log(line) gets reload/rejection lines (default: stderr).
+        A changed file is read once its mtime/size/inode held for settle_ms across polls.
         """
 
     def poll(self) -> bool:
@@ -199,6 +200,34 @@ class ConfigWatcher:
     @property
     def generation(self) -> int: ...
 
+class VoteWhy:
+    @property
+    def candidate(self) -> int: ...
+
+    @property
+    def votes(self) -> int: ...
+
+    @property
+    def need(self) -> int: ...
+
+    @property
+    def penalty(self) -> float: ...
+
+    @property
+    def score(self) -> float: ...
+
+    @property
+    def threshold(self) -> float: ...
+
+    @property
+    def hysteresis(self) -> int: ...
+
+    @property
+    def pending(self) -> int: ...
+
+    @property
+    def pending_count(self) -> int: ...
+
 class Vote:
     @property
     def decision(self) -> int: ...
@@ -217,6 +246,9 @@ class Vote:
 
     @property
     def mean(self) -> list[float]: ...
+
+    @property
+    def why(self) -> VoteWhy: ...
 
 class Voter:
     def __init__(self, thresholds: Sequence[float], penalty: float = 0.1, k: int = 2, hysteresis: int = 0, fallback: int = -1) -> None: ...
@@ -306,10 +338,29 @@ class FrameResult:
     def raw_score(self) -> float: ...
 
     @property
+    def mean(self) -> list[float]: ...
+
+    @property
+    def dropped(self) -> int:
+        """frames the source skipped so far (set by the caller)"""
+
+    @dropped.setter
+    def dropped(self, arg: int, /) -> None: ...
+
+    @property
     def crops(self) -> list[CropResult]: ...
 
     @property
+    def vote(self) -> VoteWhy: ...
+
+    @property
     def ms(self) -> StageTimes: ...
+
+    @property
+    def fps(self) -> float: ...
+
+    @fps.setter
+    def fps(self, arg: float, /) -> None: ...
 
 def to_json_line(result: FrameResult, labels: Sequence[str]) -> str:
     """

@@ -26,11 +26,12 @@ std::optional<std::string> label_or_none(const camrt::Config& c, int idx) {
 // ConfigWatcher whose log goes to a Python callable, held where the cycle collector can see it.
 class PyConfigWatcher : public camrt::ConfigWatcher {
    public:
-    PyConfigWatcher(const std::string& path, int model_classes, nb::object log)
+    PyConfigWatcher(const std::string& path, int model_classes, nb::object log, std::uint64_t settle_ns)
         : camrt::ConfigWatcher(path, model_classes, log.is_none() ? Logger() : Logger([this](const std::string& line) {
                                    nb::gil_scoped_acquire gil;
                                    if (log_.is_valid() && !log_.is_none()) log_(line);
-                               })),
+                               }),
+                               Clock(), settle_ns),
           log_(std::move(log)) {}
     static int traverse(PyObject* self, visitproc visit, void* arg) {
         Py_VISIT(Py_TYPE(self));
@@ -91,11 +92,16 @@ void bind_config(nb::module_& m) {
     nb::class_<PyConfigWatcher>(m, "ConfigWatcher", nb::type_slots(watcher_slots))
         .def(
             "__init__",
-            [](PyConfigWatcher* w, const std::string& path, std::int64_t model_classes, nb::object log) {
-                new (w) PyConfigWatcher(path, checked_int(model_classes, 0, INT_MAX, "model_classes"), std::move(log));
+            [](PyConfigWatcher* w, const std::string& path, std::int64_t model_classes, nb::object log,
+               double settle_ms) {
+                if (!(settle_ms >= 0.0 && settle_ms <= 60000.0))
+                    throw nb::value_error("settle_ms must be between 0 and 60000");
+                new (w) PyConfigWatcher(path, checked_int(model_classes, 0, INT_MAX, "model_classes"), std::move(log),
+                                        static_cast<std::uint64_t>(settle_ms * 1e6));
             },
-            "path"_a, "model_classes"_a = 0, "log"_a = nb::none(),
-            "Loads `path` (ConfigError if bad). log(line) gets reload/rejection lines (default: stderr).")
+            "path"_a, "model_classes"_a = 0, "log"_a = nb::none(), "settle_ms"_a = 100.0,
+            "Loads `path` (ConfigError if bad). log(line) gets reload/rejection lines (default: stderr).\n"
+            "A changed file is read once its mtime/size/inode held for settle_ms across polls.")
         .def(
             "poll", [](PyConfigWatcher& w) { return w.poll(); }, "True when a new config was accepted.")
         .def("request_reload", [](PyConfigWatcher& w) { w.request_reload(); })

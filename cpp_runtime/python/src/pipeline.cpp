@@ -165,8 +165,12 @@ void bind_pipeline(nb::module_& m) {
         .def_ro("score", &camrt::FrameResult::score)
         .def_ro("raw_decision", &camrt::FrameResult::raw_decision)
         .def_ro("raw_score", &camrt::FrameResult::raw_score)
+        .def_ro("mean", &camrt::FrameResult::mean)
+        .def_rw("dropped", &camrt::FrameResult::dropped, "frames the source skipped so far (set by the caller)")
         .def_ro("crops", &camrt::FrameResult::crops)
-        .def_ro("ms", &camrt::FrameResult::ms);
+        .def_ro("vote", &camrt::FrameResult::vote)
+        .def_ro("ms", &camrt::FrameResult::ms)
+        .def_rw("fps", &camrt::FrameResult::fps);
     m.def("to_json_line", &camrt::to_json_line, "result"_a, "labels"_a,
           "The board's output line for one frame (format in result.hpp / cpp_runtime/README.md).");
 

@@ -23,13 +23,24 @@ std::vector<std::vector<float>> scores_from(nb::handle h) {
 }  // namespace
 
 void bind_voter(nb::module_& m) {
+    nb::class_<camrt::VoteWhy>(m, "VoteWhy")
+        .def_ro("candidate", &camrt::VoteWhy::candidate)
+        .def_ro("votes", &camrt::VoteWhy::votes)
+        .def_ro("need", &camrt::VoteWhy::need)
+        .def_ro("penalty", &camrt::VoteWhy::penalty)
+        .def_ro("score", &camrt::VoteWhy::score)
+        .def_ro("threshold", &camrt::VoteWhy::threshold)
+        .def_ro("hysteresis", &camrt::VoteWhy::hysteresis)
+        .def_ro("pending", &camrt::VoteWhy::pending)
+        .def_ro("pending_count", &camrt::VoteWhy::pending_count);
     nb::class_<camrt::Vote>(m, "Vote")
         .def_ro("decision", &camrt::Vote::decision)
         .def_ro("score", &camrt::Vote::score)
         .def_ro("raw_decision", &camrt::Vote::raw_decision)
         .def_ro("raw_score", &camrt::Vote::raw_score)
         .def_ro("crop_votes", &camrt::Vote::crop_votes)
-        .def_ro("mean", &camrt::Vote::mean);
+        .def_ro("mean", &camrt::Vote::mean)
+        .def_ro("why", &camrt::Vote::why);
     nb::class_<camrt::Voter>(m, "Voter")
         .def(
             "__init__",

@@ -39,7 +39,14 @@ struct PackedRow {
 // Per output pixel: Y at x0 and x0 + 1 and U, V of each tap's own pixel pair are blended horizontally
 // (11-bit weights, 6 fraction bits kept), then converted with BT.601 limited range in fixed point
 // (coefficients x 2^13), saturating to 0..255.
+// YUV -> RGB coefficients x 2^13 and the luma offset with 6 fraction bits (BT.601, limited or full range).
+struct YuvCoeffs {
+    std::int32_t cy, crv, cgu, cgv, cbu;
+    std::int32_t y_off;
+};
+
 struct YuvRow {
+    const YuvCoeffs* k;       // the frame's range
     const std::uint16_t* vy;  // NV12: blended Y row; YUYV: blended packed row
     const std::uint16_t* vc;  // NV12: blended interleaved UV row (unused for YUYV)
     const int* x0;            // per output pixel: tap x0 within the crop
@@ -69,7 +76,11 @@ void crop_resize_with(const KernelSet& k, const FrameView& frame, const Rect& cr
 
 // ---- the scalar arithmetic, shared so that every set finishes its rows (tails) with the same code
 
-constexpr std::int32_t kCY = 9539, kCRV = 13074, kCGU = 3209, kCGV = 6660, kCBU = 16525;  // x 2^13
+// Limited ("video") range: Y 16..235, C 16..240: R = 1.164 (Y - 16) + 1.596 (V - 128), ...
+constexpr YuvCoeffs kLimitedRange{9539, 13074, 3209, 6660, 16525, 16 << 6};
+// Full range (JPEG / "full swing", what the RV1103's ISP gives by default): R = Y + 1.402 (V - 128),
+// G = Y - 0.344136 (U - 128) - 0.714136 (V - 128), B = Y + 1.772 (U - 128).
+constexpr YuvCoeffs kFullRange{8192, 11485, 2819, 5850, 14516, 0};
 
 inline std::uint8_t sat_u8(std::int32_t v) {
     v = (v + (1 << 18)) >> 19;
@@ -129,6 +140,7 @@ inline void yuv_pixels_scalar(const YuvRow& row, int from) {
     const int width = row.width;
     const int ri = row.bgr ? 2 : 0;
     const int bi = row.bgr ? 0 : 2;
+    const YuvCoeffs kc = *row.k;
     std::uint8_t* out = row.out + 3 * static_cast<std::size_t>(from);
     for (int dx = from; dx < width; ++dx, out += 3) {
         const std::uint32_t wl = tw[4 * dx], wc = tw[4 * dx + 1];
@@ -145,11 +157,11 @@ inline void yuv_pixels_scalar(const YuvRow& row, int from) {
             U = htap(vy[2 * c0 + 1], vy[2 * c0 + 5], c0w, c1w);
             V = htap(vy[2 * c0 + 3], vy[2 * c0 + 7], c0w, c1w);
         }
-        const std::int32_t yy = kCY * (Y - (16 << 6));
+        const std::int32_t yy = kc.cy * (Y - kc.y_off);
         const std::int32_t u = U - (128 << 6), v = V - (128 << 6);
-        out[ri] = sat_u8(yy + kCRV * v);
-        out[1] = sat_u8(yy - kCGU * u - kCGV * v);
-        out[bi] = sat_u8(yy + kCBU * u);
+        out[ri] = sat_u8(yy + kc.crv * v);
+        out[1] = sat_u8(yy - kc.cgu * u - kc.cgv * v);
+        out[bi] = sat_u8(yy + kc.cbu * u);
     }
 }
 

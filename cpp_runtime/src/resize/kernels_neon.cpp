@@ -88,14 +88,15 @@ Rgb4 nv12_four(const YuvRow& row, int base) {
     const int32x4_t Y = vrshrq_n_s32(vmlaq_s32(vmulq_s32(vld1q_s32(y0), lw0), vld1q_s32(y1), lw1), 12);
     const int32x4_t U = vrshrq_n_s32(vmlaq_s32(vmulq_s32(vld1q_s32(u0), cw0), vld1q_s32(u1), cw1), 12);
     const int32x4_t V = vrshrq_n_s32(vmlaq_s32(vmulq_s32(vld1q_s32(v0), cw0), vld1q_s32(v1), cw1), 12);
-    const int32x4_t yy = vmulq_n_s32(vsubq_s32(Y, vdupq_n_s32(16 << 6)), kCY);
+    const YuvCoeffs& kc = *row.k;
+    const int32x4_t yy = vmulq_n_s32(vsubq_s32(Y, vdupq_n_s32(kc.y_off)), kc.cy);
     const int32x4_t u = vsubq_s32(U, vdupq_n_s32(128 << 6));
     const int32x4_t v = vsubq_s32(V, vdupq_n_s32(128 << 6));
     // sat_u8: (x + 2^18) >> 19, then 0..255 (the 255 clamp happens when narrowing to 8 bits)
     Rgb4 c;
-    c.r = vqmovun_s32(vrshrq_n_s32(vmlaq_n_s32(yy, v, kCRV), 19));
-    c.g = vqmovun_s32(vrshrq_n_s32(vmlsq_n_s32(vmlsq_n_s32(yy, u, kCGU), v, kCGV), 19));
-    c.b = vqmovun_s32(vrshrq_n_s32(vmlaq_n_s32(yy, u, kCBU), 19));
+    c.r = vqmovun_s32(vrshrq_n_s32(vmlaq_n_s32(yy, v, kc.crv), 19));
+    c.g = vqmovun_s32(vrshrq_n_s32(vmlsq_n_s32(vmlsq_n_s32(yy, u, kc.cgu), v, kc.cgv), 19));
+    c.b = vqmovun_s32(vrshrq_n_s32(vmlaq_n_s32(yy, u, kc.cbu), 19));
     return c;
 }
 

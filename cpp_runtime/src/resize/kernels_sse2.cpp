@@ -68,8 +68,10 @@ short s16(std::int32_t v) { return static_cast<short>(v); }
 
 // NV12 step 2. The blended rows have 8 spare entries past the crop, so the 8-byte loads stay inside them.
 void nv12_row(const YuvRow& row) {
-    const __m128i offs = _mm_set_epi32(128 << 6, 0, 128 << 6, 16 << 6);  // [Y U 0 V] offsets
-    const __m128i coef = _mm_set_epi16(0, s16(-kCGV), s16(kCBU), s16(kCY), s16(-kCGU), s16(kCY), s16(kCRV), s16(kCY));
+    const YuvCoeffs kc = *row.k;
+    const __m128i offs = _mm_set_epi32(128 << 6, 0, 128 << 6, kc.y_off);  // [Y U 0 V] offsets
+    const __m128i coef =
+        _mm_set_epi16(0, s16(-kc.cgv), s16(kc.cbu), s16(kc.cy), s16(-kc.cgu), s16(kc.cy), s16(kc.crv), s16(kc.cy));
     const __m128i lane1 = _mm_set_epi32(0, 0, -1, 0);
     const __m128i r11 = _mm_set1_epi32(1 << 11), r18 = _mm_set1_epi32(1 << 18);
     const __m128i zero = _mm_setzero_si128();
@@ -91,9 +93,10 @@ void nv12_row(const YuvRow& row) {
         const __m128i s = _mm_madd_epi16(yuv, _mm_loadu_si128(reinterpret_cast<const __m128i*>(tw + 4 * x)));
         return _mm_sub_epi32(_mm_srai_epi32(_mm_add_epi32(s, r11), 12), offs);
     };
-    const __m128i coef_rg =
-        _mm_set_epi16(s16(-kCGU), s16(kCY), s16(kCRV), s16(kCY), s16(-kCGU), s16(kCY), s16(kCRV), s16(kCY));
-    const __m128i coef_bg = _mm_set_epi16(0, s16(-kCGV), s16(kCBU), s16(kCY), 0, s16(-kCGV), s16(kCBU), s16(kCY));
+    const __m128i coef_rg = _mm_set_epi16(s16(-kc.cgu), s16(kc.cy), s16(kc.crv), s16(kc.cy), s16(-kc.cgu), s16(kc.cy),
+                                          s16(kc.crv), s16(kc.cy));
+    const __m128i coef_bg =
+        _mm_set_epi16(0, s16(-kc.cgv), s16(kc.cbu), s16(kc.cy), 0, s16(-kc.cgv), s16(kc.cbu), s16(kc.cy));
     const __m128i odd = _mm_set_epi32(-1, 0, -1, 0);
     const bool bgr = row.bgr;
     std::uint8_t* out = row.out;

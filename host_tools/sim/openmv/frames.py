@@ -1,47 +1,26 @@
-"""The emulated sensor's scene: images from a folder (sorted by name) or the frames of a video file.
+"""The emulated sensor's scene: images from a folder or the frames of a video file.
 
-A file that is not a readable image (corrupt, truncated, not an image at all) or that would decode to more
-than MAX_FRAME_PIXELS (a decompression bomb: a small file that expands to gigabytes) is skipped with a
-message naming it, and the replay goes on with the next file; a folder in which no file is readable ends
-the replay (with --loop too, which would otherwise spin forever).
+Which files are frames, their order and what happens to a bad one follow the rule both emulated boards and
+the board program share (host_tools/sim/frame_files.py): a file that does not decode is skipped with a
+message naming it and the replay goes on; a folder in which no file decodes ends the replay (with --loop
+too, which would otherwise spin forever).
 """
 
 from __future__ import annotations
 
 import sys
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".gif", ".tif", ".tiff", ".webp"}
-# A camera frame is at most a few megapixels; 40 MP is far beyond any sensor the emulator stands for.
-MAX_FRAME_PIXELS = 40_000_000
+from host_tools.sim.frame_files import IMAGE_EXTS, list_images, read_image
+
+__all__ = ["FrameSource", "read_image"]
 
 
 def _stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def read_image(path: Path) -> np.ndarray:
-    """RGB888 pixels of an image file; ValueError naming the problem if it is unreadable or a bomb."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
-                w, h = im.size
-                if w * h > MAX_FRAME_PIXELS:
-                    raise ValueError(f"{w}x{h} pixels is more than the {MAX_FRAME_PIXELS} a frame may have "
-                                     "(a decompression bomb?)")
-                return np.asarray(im.convert("RGB"), dtype=np.uint8)
-    except ValueError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ValueError(f"decompression bomb ({exc})") from None
-    except Exception as exc:  # noqa: BLE001 - Pillow raises many types for bad files (OSError, SyntaxError...)
-        raise ValueError(f"not a readable image ({type(exc).__name__}: {str(exc)[:120]})") from None
 
 
 class FrameSource:
@@ -55,9 +34,9 @@ class FrameSource:
         self.skipped = 0
         self._video = None
         if self.path.is_dir():
-            self.files = sorted(p for p in self.path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            self.files = list_images(self.path)
             if not self.files:
-                raise ValueError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in folder {self.path}")
+                raise ValueError(f"no images ({', '.join(IMAGE_EXTS)}) in folder {self.path}")
         elif self.path.is_file():
             self.files = []
             self._open_video()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from host_tools.errors import RefusedError, UsageError
+from host_tools.model_manifest import load_manifest
 from host_tools.paths import OPENMV_APP_DIR
 
 MAIN = "main.py"
@@ -16,7 +17,8 @@ MAIN = "main.py"
 
 def install(fs_root: Path, model: Path, config: Path | None, fs_bytes: int,
             app_dir: Path = OPENMV_APP_DIR) -> list[str]:
-    """Copies app_dir/*.py + model (as model.tflite) + labels (model.txt) + config (config.json, if given).
+    """Copies app_dir/*.py + model (as model.tflite) + its manifest's labels (model.txt) + config
+    (config.json, if given).
 
     Refuses (RefusedError) if the files do not fit the filesystem, and (UsageError) if the app has no main.py:
     a camera without one would boot into nothing.
@@ -25,7 +27,7 @@ def install(fs_root: Path, model: Path, config: Path | None, fs_bytes: int,
         raise UsageError(f"app not found: {app_dir / MAIN} is missing (the camera would have nothing to run)")
     files = {p.name: p.read_bytes() for p in sorted(app_dir.glob("*.py"))}
     files["model.tflite"] = model.read_bytes()
-    files["model.txt"] = model.with_suffix(".txt").read_bytes()
+    files["model.txt"] = load_manifest(model).labels_text()  # the labels, from the model's manifest
     if config is not None:
         files["config.json"] = config.read_bytes()
     from host_tools.model_budget import fat_geometry

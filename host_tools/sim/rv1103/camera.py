@@ -26,8 +26,11 @@ KEEP_NAMES = 10000  # frame names remembered for the reader's lines
 
 
 class Camera:
-    def __init__(self, frames: Iterator[Frame], fifo: Path, limit: int | None = None) -> None:
+    def __init__(self, frames: Iterator[Frame], fifo: Path, limit: int | None = None,
+                 fps: float | None = None) -> None:
         self.frames = frames
+        self.fps = fps  # a camera held to this frame rate: a frame is not handed over before its time
+        self._due = 0.0
         self.limit = limit  # frames to deliver before the end of frames (None: until the source ends)
         self.fifo = Path(fifo)
         if not self.fifo.exists():
@@ -80,6 +83,11 @@ class Camera:
                 pending = None
                 if frame is None:
                     return  # end of frames: closing the FIFO ends the reader's source
+                if self.fps:  # the sensor's frame clock; a late reader gets the next frame at once
+                    now = time.monotonic()
+                    if self._due > now and self._stop.wait(self._due - now):
+                        return
+                    self._due = max(now, self._due) + 1.0 / self.fps
                 h, w = frame.rgb.shape[:2]
                 data = b"P6\n%d %d\n255\n" % (w, h) + frame.rgb.tobytes()
                 self.names[self._reader_frames] = frame.name

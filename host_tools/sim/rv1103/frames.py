@@ -1,4 +1,8 @@
-"""Frames for the emulated RV1103: an image folder (sorted by name) or a video file, as RGB888 arrays."""
+"""Frames for the emulated RV1103: an image folder or a video file, as RGB888 arrays.
+
+Which files are frames, their order and what happens to a bad one: the rule of host_tools/sim/frame_files.py,
+the board program's own.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from host_tools.errors import UsageError
+from host_tools.sim import frame_files
+from host_tools.sim.frame_files import IMAGE_EXTS
 
-IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".pnm"}
 VIDEO_EXTS = {".mp4", ".avi", ".mkv", ".mov", ".webm", ".mjpeg", ".y4m"}
 
 
@@ -21,27 +26,26 @@ class Frame:
 
 
 def list_images(folder: Path) -> list[Path]:
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTS and p.name[0] != ".")
+    files = frame_files.list_images(folder)
     if not files:
-        raise UsageError(f"--frames {folder}: no images ({', '.join(sorted(IMAGE_EXTS))}) in the folder")
+        raise UsageError(f"--frames {folder}: no images ({', '.join(IMAGE_EXTS)}) in the folder")
     return files
 
 
 def _images(files: list[Path], loop: bool) -> Iterator[Frame]:
-    from PIL import Image
+    import sys
 
     while True:
+        decoded = 0
         for p in files:
             try:
-                with Image.open(p) as im:
-                    rgb = np.asarray(im.convert("RGB"), np.uint8)
-            except OSError as exc:  # one bad file is reported and skipped, as on the board
-                import sys
-
+                rgb = frame_files.read_image(p)
+            except ValueError as exc:  # one bad file is reported and skipped, as on the board
                 print(f"sim rv1103: skipping frame: {p}: {exc}", file=sys.stderr)
                 continue
-            yield Frame(np.ascontiguousarray(rgb), p.name)
-        if not loop:
+            decoded += 1
+            yield Frame(rgb, p.name)
+        if not loop or decoded == 0:  # a folder with no decodable file ends, looping or not
             return
 
 
@@ -76,9 +80,9 @@ def open_frames(path: Path, loop: bool = False) -> Iterator[Frame]:
     if not path.exists():
         raise UsageError(f"--frames {path}: no such file or folder")
     ext = path.suffix.lower()
-    if ext in IMAGE_EXTS:
+    if frame_files.is_image_name(path):
         return _images([path], loop)
     if ext in VIDEO_EXTS:
         return _video(path, loop)
-    raise UsageError(f"--frames {path}: not an image folder, image ({', '.join(sorted(IMAGE_EXTS))}) "
+    raise UsageError(f"--frames {path}: not an image folder, image ({', '.join(IMAGE_EXTS)}) "
                      f"or video ({', '.join(sorted(VIDEO_EXTS))})")

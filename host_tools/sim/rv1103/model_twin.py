@@ -1,7 +1,8 @@
 """The model the emulated RV1103 runs: an ONNX twin of the board's .rknn, described by its model card.
 
-The card (<model>.json beside the ONNX files, e.g. models/birds/birds_mnv3s.json) says how the board feeds
-the NPU: input size, colour order and the normalisation the .rknn fuses (mean/std on the 0..255 scale).
+The card (<model>.json beside the ONNX files, e.g. models/birds/birds_mnv3s.json) is the model's manifest
+(host_tools/model_manifest.py): labels, input size, colour order and the normalisation the .rknn fuses
+(mean/std on the 0..255 scale).
 The emulator feeds the ONNX twin the same uint8 tensor the board's NPU gets and applies that normalisation
 on the CPU, as the NPU would.
 """
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from host_tools.errors import UsageError
+from host_tools.model_manifest import card_path, card_stem, load_manifest
 
 # The RV1103's default model, named by its card (the card lists the board's .rknn and its ONNX twins).
 DEFAULT_CARD_NAME = "birds/birds_mnv3s.json"
@@ -30,34 +32,11 @@ def default_card() -> Path:
 class ModelTwin:
     onnx: Path  # what ONNX Runtime runs
     float_onnx: Path | None  # what the RKNN simulator builds from (it quantises a float model itself)
-    labels: list[str] | None  # from the labels file, None when there is none
+    labels: list[str] | None  # from the manifest, None for a model without one
     colour_order: str  # "RGB" | "BGR": channel order of the input tensor
     mean: tuple[float, float, float]  # on the 0..255 scale, applied as (x - mean) / std
     std: tuple[float, float, float]
     card: Path | None
-
-
-def _triple(value, key: str, card: Path) -> tuple[float, float, float]:
-    if isinstance(value, (int, float)):
-        return (float(value),) * 3
-    if isinstance(value, list) and len(value) == 3 and all(isinstance(v, (int, float)) for v in value):
-        return (float(value[0]), float(value[1]), float(value[2]))
-    raise UsageError(f"model card {card}: '{key}' must be a number or a list of three numbers, got {value!r}")
-
-
-def _find(card: dict, *keys: str):
-    """First present key, also inside a "preprocessing"/"input" sub-object."""
-    inp = card.get("input")
-    for scope in (card, card.get("preprocessing") or {}, inp if isinstance(inp, dict) else {}):
-        for k in keys:
-            if k in scope:
-                return scope[k]
-    return None
-
-
-def _stem(onnx: Path) -> str:
-    name = onnx.stem
-    return name[: -len("_int8")] if name.endswith("_int8") else name
 
 
 def read_card(card_path: Path) -> dict:
@@ -94,27 +73,19 @@ def load_twin(model: Path | None) -> ModelTwin:
         raise UsageError(f"model not found: {onnx}{hint}")
     if onnx.suffix.lower() != ".onnx":
         raise UsageError(f"--model must be an ONNX file (a .rknn cannot run on the host), got {onnx}")
-    stem = _stem(onnx)
-    card_path = onnx.with_name(stem + ".json")
-    card = read_card(card_path) if card_path.is_file() else {}
-    order = str(_find(card, "colour_order", "color_order", "channel_order") or "RGB").upper()
-    if order not in ("RGB", "BGR"):
-        raise UsageError(f"model card {card_path}: colour order must be RGB or BGR, got {order!r}")
-    mean = _triple(_find(card, "mean", "mean_values") or 0.0, "mean", card_path)
-    std = _triple(_find(card, "std", "std_values") or 1.0, "std", card_path)
-    if min(std) <= 0:
-        raise UsageError(f"model card {card_path}: std must be positive, got {std}")
-    labels_path = onnx.with_name(stem + ".txt")
-    labels = None
-    if labels_path.is_file():
-        labels = [ln.strip() for ln in labels_path.read_text().splitlines() if ln.strip()]
-    float_onnx = onnx.with_name(stem + ".onnx")
+    manifest = None
+    try:
+        manifest = load_manifest(onnx)
+    except UsageError:
+        if card_path(onnx).is_file() or onnx.with_suffix(".txt").is_file():
+            raise  # a broken manifest: say so (a model with neither card nor labels file runs unnamed)
+    float_onnx = onnx.with_name(card_stem(onnx) + ".onnx")
     return ModelTwin(
         onnx=onnx,
         float_onnx=float_onnx if float_onnx.is_file() else None,
-        labels=labels,
-        colour_order=order,
-        mean=mean,
-        std=std,
-        card=card_path if card else None,
+        labels=list(manifest.labels) if manifest else None,
+        colour_order=manifest.colour_order if manifest else "RGB",
+        mean=manifest.mean if manifest else (0.0, 0.0, 0.0),
+        std=manifest.std if manifest else (1.0, 1.0, 1.0),
+        card=manifest.source if manifest and manifest.source.suffix == ".json" else None,
     )

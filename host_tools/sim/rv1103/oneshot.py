@@ -23,6 +23,7 @@ from typing import TextIO
 
 from host_tools import console
 from host_tools.errors import HostToolsError, UsageError
+from host_tools.results import Event, Result, SchemaError, format_event, format_result, parse_line
 from host_tools.sim.rv1103.app_binary import find_app
 from host_tools.sim.rv1103.camera import Camera
 from host_tools.sim.rv1103.frames import list_images, open_frames
@@ -52,25 +53,24 @@ class SimOptions:
     w_stride_pad: int = 0  # extra pixels per input row, as RKNN pads them on the board
 
 
-def readable(rec: dict, name: str) -> str:
-    """One terminal line for a JSON result line."""
-    crops = " | ".join(f"{c.get('vote') or '-'}:" + "/".join(f"{s:.2f}" for s in c["scores"].values())
-                       for c in rec["crops"])
-    n = len(rec["crops"])
-    ms = rec["ms"]
-    return (f"frame {rec['frame']:5d} {name[:28]:28s} -> {rec['decision'] or '-':>10s} {rec['score']:.3f}  "
-            f"[{n} crop{'s' if n != 1 else ''}: {crops}]  "
-            f"{ms['total']:.1f} ms (pre {ms['preprocess']:.2f}, inf {ms['inference']:.2f})")
+def _readable(line: str, item: Result | Event | None, camera: Camera) -> str:
+    """The terminal line for one of the program's output lines (the camera names frames from 0, results
+    count them from 1)."""
+    if isinstance(item, Result):
+        return format_result(item, name=camera.name_of(item.frame - 1))
+    if isinstance(item, Event):
+        return format_event(item)
+    return line
 
 
-def _config_labels(config: Path) -> list[str] | None:
-    """The config's labels, for the early check against the model's labels file (the program checks the
-    rest and says what is wrong)."""
+def _config(config: Path) -> dict | None:
+    """The config as JSON, for the early check against the model's manifest (the program checks the rest
+    and says what is wrong)."""
     try:
-        labels = json.loads(config.read_text()).get("labels")
-    except (OSError, ValueError, AttributeError):
+        value = json.loads(config.read_text())
+    except (OSError, ValueError):
         return None
-    return [str(x) for x in labels] if isinstance(labels, list) else None
+    return value if isinstance(value, dict) else None
 
 
 def _ipv4(bind: str) -> str:
@@ -90,11 +90,13 @@ def _check(opts: SimOptions):
         raise UsageError(f"--config {opts.config}: no such file")
     frames = open_frames(opts.frames, opts.loop)
     twin = load_twin(opts.model)
-    labels = _config_labels(opts.config)
-    if twin.labels is not None and labels is not None and len(labels) == len(twin.labels) \
-            and labels != twin.labels:
-        raise UsageError(f"config labels {labels} differ from the model's {twin.labels} "
-                         f"({twin.onnx.with_suffix('.txt').name}); scores would be misnamed")
+    cfg = _config(opts.config)
+    if twin.labels is not None and cfg is not None and isinstance(cfg.get("labels"), list) \
+            and len(cfg["labels"]) == len(twin.labels):  # a count that differs: the program says so itself
+        from host_tools.model_manifest import check_config, load_manifest
+
+        # the board program feeds RGB when the config says nothing: that default must agree too
+        check_config({"color_order": "RGB", **cfg}, load_manifest(twin.onnx), opts.config)
     return frames, twin
 
 
@@ -160,15 +162,17 @@ def _run_app(argv: list[str], camera: Camera, opts: SimOptions, out: TextIO, err
     try:
         for line in proc.stdout:
             line = line.rstrip("\n")
-            emitted += 1
+            try:
+                item = parse_line(line)
+            except SchemaError as exc:
+                item = None
+                print(f"{line[:80]}...: {exc}", file=err, flush=True)
+            if isinstance(item, Result):
+                emitted += 1
             if opts.json:
                 out.write(line + "\n")
             else:
-                try:
-                    rec = json.loads(line)
-                    out.write(readable(rec, camera.name_of(int(rec["frame"]))) + "\n")
-                except (ValueError, KeyError, TypeError):
-                    out.write(line + "\n")
+                out.write(_readable(line, item, camera) + "\n")
             out.flush()
         rc = proc.wait()
     except KeyboardInterrupt:  # the terminal's Ctrl-C reached the program too: let it finish

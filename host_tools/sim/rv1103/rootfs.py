@@ -197,6 +197,7 @@ def write_board_env(root: Path, launcher: str = "") -> None:
         "# a frame folder, the emulated NPU a tensor service on a unix socket.",
         f"CLASSIFIER_FRAMES={CAMERA}",
         f'CLASSIFIER_ARGS="--engine-socket {NPU_SOCKET}"',
+        f"NPU_DEV={NPU_SOCKET}  # what the init script waits for at boot instead of /dev/rknpu",
     ]
     if launcher:
         lines.append(f'CLASSIFIER_LAUNCHER="{launcher}"  # the ARMv7 program runs under qemu-user')

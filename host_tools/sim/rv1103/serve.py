@@ -65,6 +65,7 @@ class ServeOptions:
     ssh_port: int = 0
     confine: str = "auto"
     bare: bool = False  # no board program installed (a fresh board for flash)
+    fps: float | None = None  # the camera's frame rate (None: as fast as the program reads)
 
 
 def board_model(model: Path | None, models_dir: Path) -> tuple[Path, ModelTwin]:
@@ -91,6 +92,18 @@ def _terminate(signum, _frame) -> None:
     raise SystemExit(128 + signum)
 
 
+def _check_config(config: Path, twin: ModelTwin) -> None:
+    """A config that contradicts the model's manifest is refused before the board starts (naming both)."""
+    from host_tools.model_manifest import check_config, load_manifest
+
+    try:
+        cfg = json.loads(config.read_text())
+    except (OSError, ValueError):
+        return  # the board program reports a broken config itself, in its log
+    if isinstance(cfg, dict) and twin.labels is not None:
+        check_config({"color_order": "RGB", **cfg}, load_manifest(twin.onnx), config)
+
+
 def serve(opts: ServeOptions) -> int:
     for value, what in ((opts.adb_port, "--adb-port"), (opts.ssh_port, "--ssh-port")):
         if not 0 <= value <= 65535:
@@ -100,6 +113,7 @@ def serve(opts: ServeOptions) -> int:
     model, twin = board_model(opts.model, opts.models_dir)
     if not opts.config.is_file():
         raise UsageError(f"--config {opts.config}: no such file")
+    _check_config(opts.config, twin)
     calib = list_images(opts.calib)[:50] if opts.calib else []
     rootfs.find_busybox()
     program = None if opts.bare else find_app(opts.arch)
@@ -132,7 +146,7 @@ def serve(opts: ServeOptions) -> int:
             rootfs.install_app(root, program, opts.config, model, INIT_SCRIPT)
         rootfs.write_board_env(root, rootfs.install_qemu(root) if opts.arch == "armv7" else "")
         host_key, client_key = board_keys(root, host_dir)
-        camera = Camera(frames, root / rootfs.CAMERA.lstrip("/")).start()
+        camera = Camera(frames, root / rootfs.CAMERA.lstrip("/"), fps=opts.fps).start()
         cleanup.append(camera.stop)
         deployed = app_dir / "model" / "model.rknn"
         socket_path = root / rootfs.NPU_SOCKET.lstrip("/")

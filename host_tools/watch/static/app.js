@@ -68,15 +68,18 @@ function render(s) {
   st.dataset.state = s.ended ? "ended" : (s.result ? "live" : "waiting");
   if (s.result) {
     const r = s.result;
-    $("label").textContent = r.label;
+    $("label").textContent = r.label === null ? "none" : r.label;
     $("label").dataset.frame = String(r.frame);
-    $("score").textContent = "score " + fmt(r.score, 2);
+    $("score").textContent = "score " + fmt(r.score, 2) +
+      (typeof r.threshold === "number" ? " (threshold " + fmt(r.threshold, 2) + ")" : "");
+    $("why").textContent = r.why || "";
     $("fps").textContent = fmt(r.fps, 1);
     $("frame-no").textContent = String(r.frame);
-    $("infer").textContent = fmt(r.ms.infer, 1);
+    $("infer").textContent = fmt(r.ms.inference, 1);
     $("total").textContent = fmt(r.ms.total, 1);
     drawBars(r.scores, r.label);
   }
+  $("events").textContent = (s.events || []).slice(-3).join("\n");  // config reloads: old -> new
   drawLatency(s.history);
   showFrame(s.frame);
 }
