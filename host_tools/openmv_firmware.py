@@ -22,6 +22,7 @@ Version = tuple[int, int, int]
 # The versions the emulator is tested on, oldest first; the default is a current one.
 EMULATED = ("4.5.5", "4.6.0", "4.7.0", "4.8.0", "5.0.0")
 DEFAULT = "5.0.0"
+DEFAULT_REPL = "4.6.0"  # what a camera object without a firmware stands for on the REPL / usbdbg side
 
 # Frame sizes of the old sensor module (sensor, and csi as its alias on 4.6-4.7), name -> (w, h): the
 # OV7725's modes up to VGA and WVGA (src/omv/modules/py_csi.c).

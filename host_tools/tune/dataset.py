@@ -110,11 +110,9 @@ def default_model(board: str) -> Path:
 def _labels_of(board: str, model: Path, base: dict) -> list[str]:
     if board == "rv1103":
         return list(base["labels"])
-    txt = model.with_suffix(".txt")
-    try:
-        return [ln.strip() for ln in txt.read_text(encoding="utf-8").splitlines() if ln.strip()]
-    except OSError as exc:
-        raise UsageError(f"{txt}: the model's labels cannot be read ({exc.strerror or exc})") from None
+    from host_tools.model_manifest import load_manifest
+
+    return list(load_manifest(model).labels)  # the model's card owns its labels
 
 
 def _digest(images: list[tuple[str, Path]], model: Path, cfg: bytes, board: str) -> str:

@@ -6,8 +6,11 @@ quant_img_RGB2BGR=False), raw 0..255 with mean 0 / std 1 because the normalisati
 Calibration: 40 training images (20 per class, evenly spaced through the sorted lists), stored as RGB
 float32 NCHW .npy files (0..255; the toolkit wants the ONNX's layout for .npy) so that no image decoder of
 the toolkit can swap colours, listed one per line in <work>/rknn_dataset_<S>.txt.
-Quantization: w8a8, mmse. The simulator only runs a model built from ONNX in the same session, hence one
-script that builds, exports and then evaluates.
+Quantization: w8a8, mmse (--algorithm normal for the comparison on the card). --clip-sigma K first clips
+each convolution's weights, per output channel, to its mean +- K standard deviations (written to a copy of
+the ONNX in the work folder): a few outlier weights otherwise set a channel's int8 scale and leave the other
+weights few levels (the toolkit warns "found outlier value"). The simulator only runs a model built from ONNX
+in the same session, hence one script that builds, exports and then evaluates.
 """
 from __future__ import annotations
 
@@ -60,14 +63,38 @@ def write_calibration(train: Path, work: Path, size: int) -> Path:
     return dataset
 
 
-def build(onnx_path: Path, dataset: Path, rknn_out: Path | None, size: int = INPUT_SIZE):
+def clip_outliers(onnx_path: Path, out: Path, sigma: float) -> dict:
+    """Copy of the float ONNX with every Conv weight clipped per output channel to mean +- sigma * std.
+    Returns what was clipped (weights, share, largest relative cut) for the card."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(onnx_path))
+    weights = {n.input[1] for n in model.graph.node if n.op_type == "Conv"}
+    clipped = total = 0
+    for init in model.graph.initializer:
+        if init.name not in weights:
+            continue
+        w = numpy_helper.to_array(init)
+        flat = w.reshape(w.shape[0], -1)
+        mean, std = flat.mean(1, keepdims=True), flat.std(1, keepdims=True)
+        new = np.clip(flat, mean - sigma * std, mean + sigma * std)
+        clipped += int((new != flat).sum())
+        total += flat.size
+        init.CopyFrom(numpy_helper.from_array(new.reshape(w.shape).astype(w.dtype), init.name))
+    onnx.save(model, str(out))
+    return {"sigma": sigma, "weights_clipped": clipped, "conv_weights": total}
+
+
+def build(onnx_path: Path, dataset: Path, rknn_out: Path | None, size: int = INPUT_SIZE,
+          algorithm: str = "mmse"):
     """Config, load, quantize, optionally export, and start the simulator; returns the RKNN object."""
     from rknn.api import RKNN
 
     rknn = RKNN(verbose=False)
     steps = [
         ("config", lambda: rknn.config(mean_values=[[0, 0, 0]], std_values=[[1, 1, 1]],
-                                       target_platform="rv1103", quantized_algorithm="mmse",
+                                       target_platform="rv1103", quantized_algorithm=algorithm,
                                        quantized_dtype="w8a8", quant_img_RGB2BGR=False)),
         ("load_onnx", lambda: rknn.load_onnx(str(onnx_path), inputs=["input"],
                                              input_size_list=[[1, 3, size, size]])),
@@ -99,11 +126,19 @@ def main() -> None:
     ap.add_argument("--eval-out", type=Path, help="where to write the simulator's figures "
                                                   "(default <work>/rknn_eval.json)")
     ap.add_argument("--limit", type=int, default=0, help="evaluate on at most this many val images (0: all)")
+    ap.add_argument("--algorithm", choices=("mmse", "normal"), default="mmse", help="toolkit quantizer")
+    ap.add_argument("--clip-sigma", type=float, default=0.0,
+                    help="clip conv weights per output channel to mean +- K std first (0: no clipping)")
+    ap.add_argument("--no-export", action="store_true", help="score in the simulator only (comparisons)")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     dataset = write_calibration(args.train, args.work, args.size)
+    onnx_path, clipping = args.onnx, None
+    if args.clip_sigma:
+        onnx_path = args.work / f"{args.onnx.stem}_clip{args.clip_sigma:g}.onnx"
+        clipping = clip_outliers(args.onnx, onnx_path, args.clip_sigma)
     with stdout_to_stderr():
-        rknn = build(args.onnx, dataset, args.out, args.size)
+        rknn = build(onnx_path, dataset, None if args.no_export else args.out, args.size, args.algorithm)
     items = list_split(args.val)
     if args.limit:
         # evenly spaced so both classes stay represented
@@ -119,7 +154,8 @@ def main() -> None:
     result = {"images": int(len(y)), "accuracy": float((p == y).mean()),
               "recall": {lab: float((p[y == c] == c).mean()) for c, lab in enumerate(LABELS)},
               "simulator_seconds": time.time() - t0, "calibration_images": 2 * CALIB_PER_CLASS,
-              "dataset_file": f"{dataset.name} (RGB float32 0..255 NCHW .npy, one path per line)"}
+              "dataset_file": f"{dataset.name} (RGB float32 0..255 NCHW .npy, one path per line)",
+              "quantized_algorithm": args.algorithm, "weight_clipping": clipping}
     (args.eval_out or args.work / "rknn_eval.json").write_text(json.dumps(result, indent=1))
     print(json.dumps(result))
 

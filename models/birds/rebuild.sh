@@ -68,5 +68,20 @@ for m in mnv3s:64 resnet9:32; do
     fi
   fi
 done
+if [ "${SKIP_RKNN:-0}" != 1 ]; then
+  # the RKNN quantizer's options against each other, scored in the simulator (the card's rknn_variants)
+  for v in mmse:0 mmse:4 normal:0 normal:4; do
+    IFS=: read -r alg k <<< "$v"
+    tag="${alg}_clip$k"; [ "$k" = 0 ] && tag="${alg}_noclip"
+    nice "$rknn_py" build_rknn.py --work "$work" --train "$data/train" --val "$data/val" --size 64 --no-export \
+      --onnx birds_mnv3s.onnx --algorithm "$alg" --clip-sigma "$k" --limit "${RKNN_EVAL_LIMIT:-0}" \
+      --eval-out "$work/birds_mnv3s_rknn_eval_$tag.json" 2>> "$work/rknn_variants_mnv3s.log"
+  done
+fi
+# the vote settings swept through the board's decision code (camrt: the project's venv, `make setup`); the
+# deploy config is left as it is (sweep_voter.py --apply would write the best setting into it)
+if [ -x "$repo/.venv/bin/python" ]; then
+  nice "$repo/.venv/bin/python" sweep_voter.py --val "$data/val" --out "$work/birds_mnv3s_voter_sweep.json"
+fi
 "$bpy" make_card.py --work "$work" --model birds_mnv3s --runs teacher,teacher2,teacher3,w2kd
 "$bpy" make_card.py --work "$work" --model birds_resnet9 --runs teacher3

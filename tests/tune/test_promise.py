@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from host_tools.model_manifest import load_manifest
 from host_tools.paths import MASKS_MODEL, MASKS_SAMPLE_FRAMES, RV1103_CONFIG, RV1103_SAMPLE_FRAMES
 from host_tools.tune import configs, scores
 from host_tools.tune.dataset import default_model, run_emulated
@@ -86,7 +87,7 @@ def test_rv1103_proposal_runs_as_promised(tmp_path: Path) -> None:
 
 def test_openmv_proposal_runs_as_promised(tmp_path: Path) -> None:
     files = sorted(MASKS_SAMPLE_FRAMES.glob("*.jpg"))
-    labels = [ln.strip() for ln in MASKS_MODEL.with_suffix(".txt").read_text().splitlines() if ln.strip()]
+    labels = list(load_manifest(MASKS_MODEL).labels)
     truth = []
     for f in files:  # 000_bad_C-2175.jpg: the class is in the name
         m = re.match(r"\d+_(.+)_[A-Z]-\d+$", f.stem)

@@ -19,6 +19,7 @@ import time
 import tty
 from collections.abc import Callable
 
+from host_tools.openmv_firmware import DEFAULT, parse_version
 from host_tools.protocol.constants import H7_MAX_PAYLOAD, SysEvent
 from host_tools.protocol.v2_device import LinkDown, V2Device
 from host_tools.sim.openmv.mp_protocol import registry_for
@@ -282,7 +283,7 @@ class PtyServer:
     def _version(self) -> bytes:
         """PROTO_VERSION: protocol, bootloader, firmware (3 bytes each), 7 reserved."""
         state = getattr(self.camera, "state", None)
-        fw = tuple(getattr(state, "firmware", (5, 0, 0)))[:3]
+        fw = tuple(getattr(state, "firmware", parse_version(DEFAULT)))[:3]
         return struct.pack("<3B3B3B7x", 1, 0, 0, 0, 0, 0, *fw)
 
 

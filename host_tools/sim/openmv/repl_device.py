@@ -16,6 +16,8 @@ import struct
 import threading
 from collections.abc import Callable
 
+from host_tools.openmv_firmware import DEFAULT_REPL, parse_version
+
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n>"
 SOFT_REBOOT = b"MPY: soft reboot\r\n"
 TRACEBACK = "Traceback (most recent call last):"
@@ -38,7 +40,8 @@ class ReplDevice:
         self.interrupt_pending = False
 
     def banner(self) -> bytes:
-        fw = ".".join(str(v) for v in getattr(getattr(self.camera, "state", None), "firmware", (4, 6, 0)))
+        state = getattr(self.camera, "state", None)
+        fw = ".".join(str(v) for v in getattr(state, "firmware", parse_version(DEFAULT_REPL)))
         return f"\r\nOpenMV v{fw} (emulated); MicroPython; OPENMV4-STM32H743\r\n>>> ".encode()
 
     def output(self, text: str) -> None:

@@ -55,6 +55,7 @@ class TflmProcess:
         self._proc: subprocess.Popen | None = None
         self.generation = 0  # bumped each time a child dies: handles from before are gone
         self._ids = itertools.count(1)
+        self._pending_frees: list[int] = []  # list.append/pop are atomic: finalizers may add from any thread
 
     def _start(self) -> subprocess.Popen:
         if self._proc is None or self._proc.poll() is not None:
@@ -73,21 +74,36 @@ class TflmProcess:
             return WorkerDied(f"TFLite Micro did not finish within {INVOKE_TIMEOUT_S:.0f} s")
         return WorkerDied(f"TFLite Micro crashed ({_signal_name(code) if code < 0 else f'exit {code}'})")
 
+    def free_later(self, handle: int) -> None:
+        """Free a model handle at the start of the next call. Finalizers run this: the garbage collector may
+        fire one in the middle of a call (while its answer is unpickled), and a call from there would
+        deadlock on the lock or interleave with the answer being read."""
+        self._pending_frees.append(handle)
+
     def call(self, *request: object) -> tuple:
         with self._lock:
-            proc = self._start()
-            blob = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
-            try:
-                proc.stdin.write(_HEADER.pack(len(blob)) + blob)  # type: ignore[union-attr]
-                proc.stdin.flush()  # type: ignore[union-attr]
-            except (BrokenPipeError, OSError):
-                raise self._died(proc) from None
-            fd = proc.stdout.fileno()  # type: ignore[union-attr]
-            head = self._read(proc, fd, _HEADER.size)
-            answer = pickle.loads(self._read(proc, fd, _HEADER.unpack(head)[0]))
+            while self._pending_frees:
+                try:
+                    self._exchange(("free", self._pending_frees.pop()))
+                except WorkerDied:
+                    pass  # the process is gone, and its models with it
+            answer = self._exchange(request)
         if answer[0] == "error":
             raise TflmError(answer[1], answer[2])
         return answer[1:]
+
+    def _exchange(self, request: tuple) -> tuple:
+        """One request and its answer (the caller holds the lock)."""
+        proc = self._start()
+        blob = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            proc.stdin.write(_HEADER.pack(len(blob)) + blob)  # type: ignore[union-attr]
+            proc.stdin.flush()  # type: ignore[union-attr]
+        except (BrokenPipeError, OSError):
+            raise self._died(proc) from None
+        fd = proc.stdout.fileno()  # type: ignore[union-attr]
+        head = self._read(proc, fd, _HEADER.size)
+        return pickle.loads(self._read(proc, fd, _HEADER.unpack(head)[0]))
 
     def _read(self, proc: subprocess.Popen, fd: int, n: int) -> bytes:
         out = bytearray()

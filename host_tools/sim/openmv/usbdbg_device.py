@@ -9,6 +9,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 
+from host_tools.openmv_firmware import DEFAULT_REPL, parse_version
 from host_tools.protocol.constants import STREAM_HEADER_SIZE
 from host_tools.protocol.usbdbg import (
     ARCH_STR,
@@ -56,7 +57,7 @@ class UsbdbgDevice:
             self._command(op, length, data)
 
     def _command(self, op: int, length: int, data: bytes) -> None:
-        fw = tuple(getattr(getattr(self.camera, "state", None), "firmware", (4, 6, 0)))[:3]
+        fw = tuple(getattr(getattr(self.camera, "state", None), "firmware", parse_version(DEFAULT_REPL)))[:3]
         if op == FW_VERSION:
             self._send(struct.pack("<3I", *fw), length)
         elif op == ARCH_STR:

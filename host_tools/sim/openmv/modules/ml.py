@@ -142,10 +142,7 @@ def _release(state, charge: int, generation: int) -> None:
 
 
 def _free(w, handle: int) -> None:
-    try:
-        w.call("free", handle)
-    except Exception:  # noqa: BLE001 - the process is gone already; nothing to free
-        pass
+    w.free_later(handle)  # never a call from a finalizer (see free_later)
 
 
 def quant(detail: dict) -> tuple[float, int]:

@@ -1,0 +1,66 @@
+"""The default bird model's card reports the board's decision on birds/val, and the deploy config uses the
+vote settings its documented sweep chose (models/birds/sweep_voter.py): the chosen setting's figures are
+recomputed here through the board's own crop planner, preprocessing, softmax and camrt.Voter."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import numpy as np
+import pytest
+
+from host_tools.paths import BIRDS_DIR, REPO_ROOT
+from host_tools.sim.rv1103.model_twin import DEFAULT_CARD_NAME
+
+ort = pytest.importorskip("onnxruntime", reason="onnxruntime is in the rv1103 extra")
+camrt = pytest.importorskip("camrt")
+
+CARD = BIRDS_DIR.parent / DEFAULT_CARD_NAME
+DEPLOY_CONFIG = REPO_ROOT / "rv1103_app" / "deploy" / "config.json"
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> dict:
+    card = json.loads(CARD.read_text())
+    assert card["pipeline_birds_val"], "the default model's card reports pipeline figures"
+    return card["pipeline_birds_val"]
+
+
+@pytest.fixture(scope="module")
+def sweep():
+    spec = importlib.util.spec_from_file_location("sweep_voter", BIRDS_DIR / "sweep_voter.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_deploy_config_ships_a_setting_the_card_scores(pipeline) -> None:
+    """The deploy config's vote settings are one the card reports figures for: the sweep's best ("chosen")
+    or the setting it was compared with, and the card says which."""
+    config = json.loads(DEPLOY_CONFIG.read_text())
+    shipped = pipeline[pipeline["deploy_config"]]
+    assert config["thresholds"] == shipped["thresholds"]
+    assert (config["penalty"], config["k"]) == (shipped["penalty"], shipped["k"])
+    assert config["fallback"] == pipeline["grid"]["fallback"]
+    best = pipeline["chosen"]
+    assert best["mean_balanced_accuracy"] >= np.mean(
+        [shipped[k]["balanced_accuracy"] for k in ("square", "wide_three_crop")]) - 1e-9  # the sweep's best
+
+
+@pytest.mark.parametrize("setting", ["chosen", "previous_config"])
+def test_scored_settings_score_what_the_card_says(pipeline, sweep, shared_data, setting) -> None:
+    scored = pipeline[setting]
+    sess = ort.InferenceSession(str(BIRDS_DIR / pipeline["model"]), providers=["CPUExecutionProvider"])
+    side = int(sess.get_inputs()[0].shape[2])
+    images, labels = sweep.load_images(shared_data / "birds" / "val", side)
+    wide, wide_truth = sweep.wide_frames(images, labels, seed=0)
+    ths = (scored["thresholds"]["bird"], scored["thresholds"]["not_bird"])
+    for kind, frames, truth in (("square", images, labels), ("wide_three_crop", wide, wide_truth)):
+        scores = sweep.crop_scores(sess, frames, side, 3)
+        if kind == "wide_three_crop":
+            assert scores.shape[1] == 3  # three crops per frame, as on the board
+        got = sweep.score(sweep.raw_decisions(scores, ths, scored["penalty"], scored["k"]), truth)
+        assert got["frames"] == len(truth) == 1000
+        assert got["balanced_accuracy"] == pytest.approx(scored[kind]["balanced_accuracy"], abs=1e-9), kind
+        assert got["recall"] == pytest.approx(scored[kind]["recall"], abs=1e-9), kind
