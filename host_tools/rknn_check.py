@@ -41,9 +41,10 @@ def version_tuple(text: str) -> tuple[int, int, int]:
     return tuple(int(g) if g else 0 for g in m.groups())  # type: ignore[return-value]
 
 
-def check_runtime(model: Path, runtime_version: str) -> None:
-    """RefusedError when the board's runtime is older than the toolkit that built `model`."""
-    built = toolkit_version(model)
+def check_runtime(model: Path, runtime_version: str, built: str | None = None) -> None:
+    """RefusedError when the board's runtime is older than the toolkit that built `model` (`built`, when
+    the caller has read it from the model already)."""
+    built = built or toolkit_version(model)
     if built is None or not runtime_version.strip():
         return
     if version_tuple(built) > version_tuple(runtime_version):
@@ -52,7 +53,20 @@ def check_runtime(model: Path, runtime_version: str) -> None:
             f"{model.name} was built by rknn-toolkit2 {built}, newer than the board's RKNN runtime "
             f"(librknnmrt {runtime}): install librknnmrt.so {built} or newer on the board (rknn-toolkit2 "
             f"v{built}: rknpu2/runtime/Linux/librknn_api/armhf-uclibc), or rebuild the model with "
-            f"rknn-toolkit2 {runtime}")
+            f"rknn-toolkit2 {runtime}; nothing was sent")
+
+
+_LOGGED_RUNTIME = re.compile(r"; runtime librknnmrt ([^,;?][^,;]*),")
+
+
+def runtime_from_log(lines: list[str]) -> str | None:
+    """The RKNN runtime version the board program last logged at start ("...; runtime librknnmrt 1.6.0
+    (...), driver ..."), None when it never ran on the NPU there (or logged "?")."""
+    for line in reversed(lines):
+        m = _LOGGED_RUNTIME.search(line)
+        if m:
+            return m.group(1).strip()
+    return None
 
 
 def check_space(model: Path, free_kib: int, where: str) -> None:

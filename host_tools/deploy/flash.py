@@ -101,6 +101,16 @@ def _check_program(device: LinuxDevice, plan: ReleasePlan) -> None:
                        "folder build_board.sh makes, for a Luckfox); nothing was sent")
 
 
+def _check_runtime(device: LinuxDevice, plan: ReleasePlan) -> None:
+    """A model newer than the board's RKNN runtime is refused before it is sent, when the board's log says
+    which runtime it has (the board program logs it at each start on the NPU)."""
+    from host_tools.rknn_check import check_runtime, runtime_from_log
+
+    runtime = runtime_from_log(board.log_tail(device.fs, lines=400))
+    if runtime is not None:
+        check_runtime(plan.model, runtime, built=plan.model_info.toolkit or None)
+
+
 def _check_space(device: LinuxDevice, plan: ReleasePlan) -> None:
     device.fs.mkdir(board.RELEASES)
     space = device.fs.free_space(board.RELEASES)
@@ -154,6 +164,7 @@ def deploy(device: LinuxDevice, plan: ReleasePlan, keep: int = 3, lines: int = 3
         board.restart(device.fs)
         cleaned.append(f"unconfirmed release {state.pending} (switched back to {state.previous})")
         state = board.read_state(device.fs)
+    _check_runtime(device, plan)
     _check_space(device, plan)
     try:
         return _install(device, plan, state, cleaned, keep, lines, timeout, bar, step, start)

@@ -148,6 +148,29 @@ def test_too_little_free_space_is_refused(board, env, board_env, connected):
     assert "KB free" in r.stderr and "nothing was sent" in r.stderr
 
 
+def test_a_model_newer_than_the_boards_runtime_is_refused(board, env, board_env, connected):
+    # The board program logs its RKNN runtime at each start on the NPU; the emulated board's runs on the
+    # tensor service, so the line a Luckfox with an old librknnmrt writes is put into its log by hand.
+    log = board.root / "var/log/classifier.log"
+    before = log.read_bytes() if log.exists() else None
+    old = ("rv1103_app: engine rknn /userdata/classifier/current/model.rknn (model built by rknn-toolkit2 "
+           "1.6.0; runtime librknnmrt 1.6.0 (2de554906@2023-11-21T10:15:31), driver 0.9.2; input 64x64x3)\n")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_bytes((before or b"") + old.encode())
+    state = release_names(board), current(board)
+    try:
+        r = flash(env, board, "adb")
+    finally:
+        if before is None:
+            log.unlink()
+        else:
+            log.write_bytes(before)
+    assert r.returncode == 4, r.stderr
+    assert "newer than the board's RKNN runtime (librknnmrt 1.6.0)" in r.stderr, r.stderr
+    assert "nothing was sent" in r.stderr
+    assert (release_names(board), current(board)) == state
+
+
 @pytest.mark.parametrize("link", ["adb", "ssh"])
 def test_flash_verifies_switches_and_checks_health(board, env, board_env, connected, link):
     before = current(board)

@@ -55,3 +55,19 @@ def test_room_for_the_model_twice_over(tmp_path):
     with pytest.raises(RefusedError, match="needs 10242 KiB free on the board's /userdata .* has 540 KiB"):
         check_space(model, 540, "/userdata")
     check_space(model, 20000, "/root")
+
+
+def test_the_runtime_is_read_from_the_board_programs_last_start():
+    from host_tools.rknn_check import runtime_from_log
+
+    lines = [
+        "rv1103_app: engine rknn m (model built by rknn-toolkit2 2.5.0; runtime librknnmrt 1.6.0 (abc), "
+        "driver 0.9.2; input 64x64x3)",
+        "rv1103_app: frame 1 ...",
+        "rv1103_app: engine rknn m (model built by rknn-toolkit2 2.5.0; runtime librknnmrt 2.3.2 (def), "
+        "driver 0.9.8; input 64x64x3)",
+    ]
+    assert runtime_from_log(lines) == "2.3.2 (def)"
+    assert runtime_from_log(lines[:2]) == "1.6.0 (abc)"
+    unknown = "rv1103_app: engine rknn m (model built by rknn-toolkit2 ?; runtime librknnmrt ?, driver ?)"
+    assert runtime_from_log([unknown]) is None and runtime_from_log([]) is None
