@@ -20,7 +20,7 @@ import secrets
 import threading
 from functools import partial
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -32,7 +32,7 @@ from host_tools.errors import HostToolsError, UsageError
 from host_tools.tune import configs
 from host_tools.tune.decide import Setting
 from host_tools.tune.sweep import Sweeper
-from host_tools.watch.server import SECURITY_HEADERS, allowed_hosts, host_allowed
+from host_tools.watch.server import LocalPageHandler, allowed_hosts, host_allowed
 
 STATIC = Path(__file__).resolve().parent / "static"
 FILES = {"/": ("tune.html", "text/html; charset=utf-8"),
@@ -168,32 +168,10 @@ class TuneState:
                                                                                        self.sw.labels)}
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(LocalPageHandler):
     server_version = "host_tools-tune"
-    sys_version = ""
     timeout = 30.0
-
-    def __init__(self, *args, state: TuneState, hosts: tuple[set[str], bool], **kwargs) -> None:
-        self.state = state
-        self.hosts = hosts
-        super().__init__(*args, **kwargs)
-
-    def version_string(self) -> str:
-        return self.server_version
-
-    def log_message(self, format: str, *args) -> None:  # noqa: A002
-        pass
-
-    def _send(self, status: int, body: bytes, ctype: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        for name, value in SECURITY_HEADERS.items():
-            self.send_header(name, value)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+    state: TuneState
 
     def _json(self, obj: dict, status: int = HTTPStatus.OK) -> None:
         self._send(status, json.dumps(obj).encode(), "application/json")

@@ -77,12 +77,13 @@ def host_allowed(header: str | None, names: set[str], any_ip: bool) -> bool:
     return ip.is_loopback or any_ip
 
 
-class Handler(BaseHTTPRequestHandler):
-    server_version = "host_tools-watch"
-    sys_version = ""  # no Python version in the Server header
-    timeout = IDLE_TIMEOUT  # StreamRequestHandler: socket timeout, so an idle connection ends its thread
+class LocalPageHandler(BaseHTTPRequestHandler):
+    """What the local pages (watch, tune ui) share: no Python version in the Server header, no request log,
+    and every answer with the security headers and no caching."""
 
-    def __init__(self, *args, state: LiveState, hosts: tuple[set[str], bool], **kwargs) -> None:
+    sys_version = ""  # no Python version in the Server header
+
+    def __init__(self, *args, state, hosts: tuple[set[str], bool], **kwargs) -> None:
         self.state = state
         self.hosts = hosts
         super().__init__(*args, **kwargs)
@@ -103,6 +104,12 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+
+
+class Handler(LocalPageHandler):
+    server_version = "host_tools-watch"
+    timeout = IDLE_TIMEOUT  # StreamRequestHandler: socket timeout, so an idle connection ends its thread
+    state: LiveState
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         path = self.path.split("?", 1)[0]
