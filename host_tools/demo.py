@@ -90,15 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         if rc != 0:
             return rc
         title = f"EMULATED OpenMV Cam {args.board.upper()} on {port} (timings are this host's, not a board's)"
-        watch = subprocess.Popen(_cli("watch", "--port", port, "--bind", args.bind, "--http-port",
-                                      args.http_port, "--title", title))
-        try:
-            return watch.wait(args.duration)
-        except subprocess.TimeoutExpired:
-            watch.send_signal(signal.SIGINT)  # as a user's Ctrl-C
-            return watch.wait(30)
-        except KeyboardInterrupt:  # Ctrl-C reached watch too: let it finish cleanly
-            return watch.wait(30)
+        return _watch(args, ["--port", port], title)
     finally:
         _stop(sim)
         log.close()
