@@ -110,7 +110,12 @@ def check_config(path: Path, info: RknnInfo, model: Path, manifest: Manifest | N
     try:
         config = rv1103_config.parse(text, manifest)
     except camrt.ConfigError as exc:
-        raise RefusedError(f"config {path} would be rejected by the board program: {exc}; nothing was "
+        hint = ""
+        if manifest is None and "'labels' is missing" in str(exc):
+            labels_file = model.with_suffix(".txt").name
+            hint = (f" (model {model.name} came without a card or labels file {labels_file}, so the config "
+                    "must name its classes)")
+        raise RefusedError(f"config {path} would be rejected by the board program: {exc}{hint}; nothing was "
                            "sent") from None
     if info.outputs is not None:
         try:

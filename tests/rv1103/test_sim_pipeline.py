@@ -7,8 +7,8 @@ expected scores follow from arithmetic on the frame colours, not from the code u
 from __future__ import annotations
 
 import json
-import shutil
 import math
+import shutil
 from pathlib import Path
 
 import numpy as np
