@@ -38,8 +38,8 @@ def test_a_labels_file_and_a_bgr_model_round_trip(tmp_path: Path) -> None:
     out = tmp_path / "out.json"
     out.write_bytes(board_manifest_json(manifest))
     assert read_card(out) == replace(manifest, source=out)
-    bgr = Manifest(labels=("a", "b", "c"), source=tmp_path / "c.json", width=32, height=24, colour_order="BGR",
-                   mean=(1.0, 2.0, 3.0), std=(4.0, 5.0, 6.0))
+    bgr = Manifest(labels=("a", "b", "c"), source=tmp_path / "c.json", width=32, height=24,
+                   colour_order="BGR", mean=(1.0, 2.0, 3.0), std=(4.0, 5.0, 6.0))
     out.write_bytes(board_manifest_json(bgr))
     assert read_card(out) == replace(bgr, source=out)
     # the board program takes labels and colour order from it; a config stating others is refused
