@@ -37,13 +37,6 @@ def parse(text: str, manifest: Manifest | None):
     return camrt.parse_config(text, board_manifest(manifest))
 
 
-def parse_with_board_manifest(text: str, manifest_text: str | None, source: str):
-    """As parse, with the manifest text read from a board (None: the board has none)."""
-    import camrt
-
-    return camrt.parse_config(text, camrt.parse_manifest(manifest_text, source) if manifest_text else None)
-
-
 def contradiction(config: Path, manifest: Manifest | None) -> str | None:
     """What the board program would say of a config that contradicts the model's manifest (None when it
     agrees, or cannot be read: the program reports a broken config itself, in its log)."""
