@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from host_tools import rv1103_config
 from host_tools.errors import HostToolsError
-from host_tools.model_manifest import card_path, check_config, load_manifest
+from host_tools.model_manifest import load_manifest
 
 
 def _try(problems: list[str], fn, *args):
@@ -89,11 +90,18 @@ def check_rv1103(model: Path, config: Path | None, warnings: list[str]) -> list[
         return problems + [f"model not found: {model}"]
     config = config or RV1103_CONFIG
     cfg = None
+    # the model's manifest, as the deploy puts it beside the model: a config that contradicts it is refused
+    manifest = _try(problems, rv1103_config.manifest_of, model)
     try:
         import camrt
 
         try:
-            cfg = camrt.load_config(str(config))
+            text = config.read_bytes().decode("utf-8")
+            cfg = rv1103_config.parse(text, manifest)
+        except OSError as exc:
+            problems.append(f"config {config}: cannot read it ({exc.strerror or exc})")
+        except UnicodeError:
+            problems.append(f"config {config}: not UTF-8 text")
         except Exception as exc:  # noqa: BLE001 - camrt.ConfigError carries the board program's message
             problems.append(f"config {config} would be rejected by the board program: {exc}")
     except ImportError:
@@ -109,11 +117,6 @@ def check_rv1103(model: Path, config: Path | None, warnings: list[str]) -> list[
                 camrt.check_model_classes(cfg, int(outputs))
             except Exception as exc:  # noqa: BLE001
                 problems.append(f"config {config}: {exc}")
-    if cfg is not None and card_path(model).is_file():  # a config that contradicts the model's manifest
-        manifest = _try(problems, load_manifest, model)
-        if manifest is not None:
-            _try(problems, check_config, {"labels": list(cfg.labels), "color_order": cfg.color_order},
-                 manifest, config)
     return problems
 
 

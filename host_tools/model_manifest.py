@@ -13,9 +13,11 @@ else repeats them:
                                                 before any quantisation (an RKNN model fuses it)
 
 A model without a card (one a user brings) may have a labels file instead: `<model>.txt`, one label per
-line, and nothing else is known about it. A board's config.json keeps only what a technician tunes; a
-config that repeats a manifest fact (the RV1103 program's `labels` and `color_order`) must agree with it
-(check_config). Standard library only: the RKNN toolkit's venv reads manifests too.
+line, and nothing else is known about it. A board's config.json keeps only what a technician tunes. The
+RV1103 board reads the model's facts from a manifest beside its model (model/model.json beside
+model/model.rknn, in the card's format, written by the deploy with board_manifest_json); its config.json
+may omit `labels` and `color_order`, and the board program's parser (camrt) refuses a config that states
+other values, naming both. Standard library only: the RKNN toolkit's venv reads manifests too.
 """
 
 from __future__ import annotations
@@ -144,13 +146,23 @@ def load_manifest(model: Path) -> Manifest:
                      f"file {labels.name}, one label per line): its scores cannot be named")
 
 
-def check_config(config: dict, manifest: Manifest, config_path: Path | str) -> None:
-    """Refuse a config that contradicts the model's manifest, naming both values."""
-    labels = config.get("labels")
-    if labels is not None and list(labels) != list(manifest.labels):
-        raise UsageError(f"config {config_path}: labels {list(labels)} contradict the model's "
-                         f"{list(manifest.labels)} ({manifest.source}); scores would be misnamed")
-    order = config.get("color_order", config.get("colour_order"))
-    if order is not None and str(order).upper() != manifest.colour_order:
-        raise UsageError(f"config {config_path}: color_order {order} contradicts the model's colour order "
-                         f"{manifest.colour_order} ({manifest.source})")
+def board_manifest_json(manifest: Manifest) -> bytes:
+    """The manifest a board keeps beside its model (model/model.json on the RV1103): the card's keys for the
+    facts a board needs (labels; input size, colour order and normalisation), nothing else. read_card reads
+    it back as the same Manifest."""
+    inp: dict = {}
+    if manifest.width is not None:
+        inp["width"] = manifest.width
+    if manifest.height is not None:
+        inp["height"] = manifest.height
+    inp.update(colour_order=manifest.colour_order, mean=list(manifest.mean), std=list(manifest.std))
+    return (json.dumps({"labels": list(manifest.labels), "input": inp}, indent=2) + "\n").encode("utf-8")
+
+
+if __name__ == "__main__":  # rv1103_app/build_board.sh: the manifest a deploy folder keeps beside its model
+    import sys
+
+    try:
+        sys.stdout.buffer.write(board_manifest_json(load_manifest(Path(sys.argv[1]))))
+    except (UsageError, IndexError) as exc:
+        sys.exit(f"model_manifest: {exc or 'usage: python -m host_tools.model_manifest MODEL'}")

@@ -6,8 +6,8 @@
 #   MODEL=models/birds/birds_mnv3s_rv1103.rknn \
 #   rv1103_app/build_board.sh [DEPLOY_DIR]        (default: build/rv1103/deploy)
 #
-# DEPLOY_DIR then holds bin/rv1103_app, lib/librknnmrt.so (copied from RKNN_RUNTIME_DIR), model/model.rknn,
-# config.json and S99classifier. Nothing from the Rockchip SDK is ever copied into this repository.
+# DEPLOY_DIR then holds bin/rv1103_app, lib/librknnmrt.so (copied from RKNN_RUNTIME_DIR), model/model.rknn
+# with its manifest model/model.json (labels, colour order, from the model card), config.json and S99classifier. Nothing from the Rockchip SDK is ever copied into this repository.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 : "${LUCKFOX_SDK:?set LUCKFOX_SDK to the luckfox-pico SDK checkout (its tools/linux/toolchain holds the compiler)}"
@@ -24,5 +24,11 @@ cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
 cmake --build "$build" --target rv1103_app
 rm -rf "$deploy"
 cmake --install "$build" --prefix "$deploy" --strip
+# The model's manifest beside it (what the board program reads its labels and colour order from). A model
+# without a card or labels file gets none: config.json must then name its "labels".
+if ! PYTHONPATH="$here" python3 -m host_tools.model_manifest "$model" >"$deploy/model/model.json"; then
+	rm -f "$deploy/model/model.json"
+	echo "build_board.sh: no manifest for $model: add \"labels\" to $deploy/config.json" >&2
+fi
 echo "deploy folder ready: $deploy"
 ls -lR "$deploy"

@@ -37,7 +37,13 @@ std::string num_str(double v) {
 // A name or value from the file, quoted in an error: never more than a short excerpt.
 std::string quoted(const std::string& s) { return "'" + json::excerpt(s) + "'"; }
 
-[[noreturn]] void fail(const std::string& msg) { throw ConfigError("config: " + msg); }
+// A problem in a config or a manifest; parse_config and parse_manifest prefix it with what was being read.
+class Invalid : public std::runtime_error {
+   public:
+    using std::runtime_error::runtime_error;
+};
+
+[[noreturn]] void fail(const std::string& msg) { throw Invalid(msg); }
 
 enum class Kind { Bool, Number, String, Array, Object };
 
@@ -86,6 +92,116 @@ int int_in(const json::Value& v, const std::string& key, int lo, int hi) {
     return static_cast<int>(number_in(v, key, lo, hi));
 }
 
+std::vector<std::string> labels_of(const json::Value& v) {
+    const json::Value& items = typed(v, Kind::Array, "labels");
+    if (items.empty() || items.size() > 1000) {
+        fail("'labels' has " + std::to_string(items.size()) + " entries, allowed 1 to 1000");
+    }
+    std::vector<std::string> labels;
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        const std::string key = "labels[" + std::to_string(i) + "]";
+        const std::string& s = string_of(items[i], key);
+        if (s.empty()) fail(quoted(key) + " is empty");
+        if (!seen.insert(s).second) fail("'labels' lists " + quoted(s) + " twice");
+        labels.push_back(s);
+    }
+    return labels;
+}
+
+ColorOrder color_order_of(const json::Value& v, const std::string& key) {
+    const std::string& s = string_of(v, key);
+    if (s == "RGB") return ColorOrder::RGB;
+    if (s == "BGR") return ColorOrder::BGR;
+    fail(quoted(key) + " = " + quoted(s) + " is not allowed (allowed: RGB, BGR)");
+}
+
+// "[a, b]", cut to a short excerpt.
+std::string list_str(const std::vector<std::string>& items) {
+    std::string all;
+    for (const auto& s : items) all += (all.empty() ? "" : ", ") + s;
+    return "[" + json::excerpt(all, 200) + "]";
+}
+
+// `noun` names what the text is ("config", "model manifest") in the size error.
+json::Value parse_json(const std::string& json_text, const char* noun) {
+    if (json_text.size() > kMaxConfigBytes) {
+        fail("the text is " + std::to_string(json_text.size()) + " bytes; a " + noun + " is at most " +
+             std::to_string(kMaxConfigBytes));
+    }
+    try {
+        json::ParseLimits limits;
+        limits.max_bytes = kMaxConfigBytes;
+        limits.max_depth = kMaxConfigDepth;
+        return json::parse(json_text, limits);
+    } catch (const json::ParseError& e) {
+        fail(e.what());
+    }
+}
+
+// Reads a small file whole: the size is checked before anything is read (a huge file must not exhaust a
+// 64 MB board), and the read itself stops past the cap, for a file that grows meanwhile. O_NONBLOCK: opening
+// a FIFO must not wait for a writer (it is then refused as not a regular file). Returns false when the file
+// does not exist and missing_ok; throws ConfigError "<path>: <problem>" otherwise.
+bool read_small_file(const std::string& path, const char* noun, const char* what, bool missing_ok, std::string& text) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0 && errno == ENOENT && missing_ok) return false;
+    if (fd < 0) throw ConfigError(path + ": cannot open the " + what + ": " + std::strerror(errno));
+    std::string error;
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+        error = std::string("cannot stat the ") + what + ": " + std::strerror(errno);
+    } else if (S_ISDIR(st.st_mode)) {
+        error = std::string("is a folder, not a ") + what;
+    } else if (!S_ISREG(st.st_mode)) {
+        error = "is not a regular file";
+    } else if (static_cast<std::uint64_t>(st.st_size) > kMaxConfigBytes) {
+        error = std::string("the ") + what + " is " + std::to_string(st.st_size) + " bytes; a " + noun +
+                " is at most " + std::to_string(kMaxConfigBytes);
+    } else {
+        char buf[4096];
+        for (;;) {
+            const ssize_t n = ::read(fd, buf, sizeof buf);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) {
+                error = std::string("read error: ") + std::strerror(errno);
+                break;
+            }
+            if (n == 0) break;
+            text.append(buf, static_cast<std::size_t>(n));
+            if (text.size() > kMaxConfigBytes) {
+                error = std::string("the ") + what + " is more than " + std::to_string(kMaxConfigBytes) +
+                        " bytes (the limit)";
+                break;
+            }
+        }
+    }
+    ::close(fd);
+    if (!error.empty()) throw ConfigError(path + ": " + error);
+    return true;
+}
+
+// Where load_config looks for the manifest when it is not told: beside the model the config names (its
+// `model`, relative to the config's folder). "" when the text is not a config (parse_config says why).
+std::string manifest_beside_model(const std::string& config_path, const std::string& json_text) {
+    std::string model = Config().model;
+    try {
+        const json::Value root = parse_json(json_text, "config");
+        const json::Value* v = json::member(root, "model");
+        if (v != nullptr) {
+            if (!v->is_string() || v->get_ref<const std::string&>().empty()) return "";
+            model = v->get<std::string>();
+        }
+    } catch (const Invalid&) {
+        return "";
+    }
+    if (model[0] != '/') {
+        const auto slash = config_path.rfind('/');
+        model = (slash == std::string::npos ? std::string(".") : config_path.substr(0, slash)) + "/" + model;
+    }
+    return manifest_path_for(model);
+}
+
 }  // namespace
 
 VoterParams Config::voter_params() const {
@@ -105,20 +221,38 @@ int Config::label_index(const std::string& label) const {
     return -1;
 }
 
-Config parse_config(const std::string& json_text) {
-    if (json_text.size() > kMaxConfigBytes) {
-        fail("the text is " + std::to_string(json_text.size()) + " bytes; a config is at most " +
-             std::to_string(kMaxConfigBytes));
-    }
-    json::Value root;
+ModelManifest parse_manifest(const std::string& json_text, const std::string& source) {
     try {
-        json::ParseLimits limits;
-        limits.max_bytes = kMaxConfigBytes;
-        limits.max_depth = kMaxConfigDepth;
-        root = json::parse(json_text, limits);
-    } catch (const json::ParseError& e) {
-        fail(e.what());
+        const json::Value root = parse_json(json_text, "model manifest");
+        if (!root.is_object()) fail(std::string("the top level must be an object, got ") + root.type_name());
+        ModelManifest m;
+        m.source = source;
+        const json::Value* labels = json::member(root, "labels");
+        if (labels == nullptr) fail("'labels' is missing (the model's class names in output order)");
+        m.labels = labels_of(*labels);
+        if (const json::Value* input = json::member(root, "input")) {
+            if (const json::Value* v = json::member(typed(*input, Kind::Object, "input"), "colour_order")) {
+                m.color_order = color_order_of(*v, "input.colour_order");
+            }
+        }
+        return m;
+    } catch (const Invalid& e) {
+        throw ConfigError(source + ": model manifest: " + e.what());
     }
+}
+
+std::string manifest_path_for(const std::string& model_path) {
+    const auto slash = model_path.rfind('/');
+    const auto dot = model_path.rfind('.');
+    const bool has_ext = dot != std::string::npos && (slash == std::string::npos || dot > slash + 1);
+    const std::string path = (has_ext ? model_path.substr(0, dot) : model_path) + ".json";
+    return path == model_path ? std::string() : path;
+}
+
+namespace {
+
+Config parse_config_checked(const std::string& json_text, const ModelManifest* manifest) {
+    const json::Value root = parse_json(json_text, "config");
     if (!root.is_object()) fail(std::string("the top level must be an object, got ") + root.type_name());
     const std::set<std::string> known(std::begin(kKeys), std::end(kKeys));
     for (const auto& kv : root.items()) {
@@ -126,18 +260,18 @@ Config parse_config(const std::string& json_text) {
     }
 
     Config c;
-    const json::Value* labels = json::member(root, "labels");
-    if (labels == nullptr) fail("'labels' is missing (a list of class names in model output order)");
-    const json::Value& items = typed(*labels, Kind::Array, "labels");
-    if (items.empty() || items.size() > 1000) {
-        fail("'labels' has " + std::to_string(items.size()) + " entries, allowed 1 to 1000");
-    }
-    for (std::size_t i = 0; i < items.size(); ++i) {
-        const std::string key = "labels[" + std::to_string(i) + "]";
-        const std::string& s = string_of(items[i], key);
-        if (s.empty()) fail(quoted(key) + " is empty");
-        if (c.label_index(s) >= 0) fail("'labels' lists " + quoted(s) + " twice");
-        c.labels.push_back(s);
+    if (const json::Value* labels = json::member(root, "labels")) {
+        c.labels = labels_of(*labels);
+        if (manifest != nullptr && c.labels != manifest->labels) {
+            fail("'labels' " + list_str(c.labels) + " contradict the model manifest's " + list_str(manifest->labels) +
+                 " (" + manifest->source + ")");
+        }
+    } else if (manifest != nullptr) {
+        c.labels = manifest->labels;
+    } else {
+        fail(
+            "'labels' is missing (a list of class names in model output order; none is needed where a model "
+            "manifest beside the model names them)");
     }
     c.thresholds.assign(c.labels.size(), 0.5f);
 
@@ -168,14 +302,14 @@ Config parse_config(const std::string& json_text) {
         }
     }
     if (const json::Value* v = json::member(root, "softmax")) c.softmax = typed(*v, Kind::Bool, "softmax").get<bool>();
+    if (manifest != nullptr) c.color_order = manifest->color_order;
     if (const json::Value* v = json::member(root, "color_order")) {
-        const std::string& s = string_of(*v, "color_order");
-        if (s == "RGB")
-            c.color_order = ColorOrder::RGB;
-        else if (s == "BGR")
-            c.color_order = ColorOrder::BGR;
-        else
-            fail("'color_order' = " + quoted(s) + " is not allowed (allowed: RGB, BGR)");
+        const ColorOrder order = color_order_of(*v, "color_order");
+        if (manifest != nullptr && order != manifest->color_order) {
+            fail(std::string("'color_order' ") + to_string(order) + " contradicts the model manifest's colour order " +
+                 to_string(manifest->color_order) + " (" + manifest->source + ")");
+        }
+        c.color_order = order;
     }
     if (const json::Value* v = json::member(root, "output_port")) c.output_port = int_in(*v, "output_port", 0, 65535);
     if (const json::Value* v = json::member(root, "model")) {
@@ -186,45 +320,26 @@ Config parse_config(const std::string& json_text) {
     return c;
 }
 
-Config load_config(const std::string& path) {
-    // The size is checked before anything is read (a config is a few hundred bytes; a huge file must not
-    // exhaust a 64 MB board), and the read itself stops past the cap, for a file that grows meanwhile.
-    // O_NONBLOCK: opening a FIFO must not wait for a writer (it is then refused as not a regular file).
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) throw ConfigError(path + ": cannot open the config file: " + std::strerror(errno));
-    std::string text;
-    std::string error;
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-        error = std::string("cannot stat the config file: ") + std::strerror(errno);
-    } else if (S_ISDIR(st.st_mode)) {
-        error = "is a folder, not a config file";
-    } else if (!S_ISREG(st.st_mode)) {
-        error = "is not a regular file";
-    } else if (static_cast<std::uint64_t>(st.st_size) > kMaxConfigBytes) {
-        error = "the config file is " + std::to_string(st.st_size) + " bytes; a config is at most " +
-                std::to_string(kMaxConfigBytes);
-    } else {
-        char buf[4096];
-        for (;;) {
-            const ssize_t n = ::read(fd, buf, sizeof buf);
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0) {
-                error = std::string("read error: ") + std::strerror(errno);
-                break;
-            }
-            if (n == 0) break;
-            text.append(buf, static_cast<std::size_t>(n));
-            if (text.size() > kMaxConfigBytes) {
-                error = "the config file is more than " + std::to_string(kMaxConfigBytes) + " bytes (the limit)";
-                break;
-            }
-        }
-    }
-    ::close(fd);
-    if (!error.empty()) throw ConfigError(path + ": " + error);
+}  // namespace
+
+Config parse_config(const std::string& json_text, const ModelManifest* manifest) {
     try {
-        return parse_config(text);
+        return parse_config_checked(json_text, manifest);
+    } catch (const Invalid& e) {
+        throw ConfigError(std::string("config: ") + e.what());
+    }
+}
+
+Config load_config(const std::string& path, const std::string& manifest_path) {
+    std::string text;
+    read_small_file(path, "config", "config file", false, text);
+    const std::string where = manifest_path.empty() ? manifest_beside_model(path, text) : manifest_path;
+    ModelManifest manifest;
+    std::string manifest_text;
+    const bool have = !where.empty() && read_small_file(where, "model manifest", "model manifest", true, manifest_text);
+    if (have) manifest = parse_manifest(manifest_text, where);
+    try {
+        return parse_config(text, have ? &manifest : nullptr);
     } catch (const ConfigError& e) {
         throw ConfigError(path + ": " + e.what());
     }
@@ -232,8 +347,8 @@ Config load_config(const std::string& path) {
 
 void check_model_classes(const Config& cfg, int model_classes) {
     if (static_cast<int>(cfg.labels.size()) != model_classes) {
-        fail("'labels' has " + std::to_string(cfg.labels.size()) + " labels but the model has " +
-             std::to_string(model_classes) + " outputs");
+        throw ConfigError("config: 'labels' has " + std::to_string(cfg.labels.size()) + " labels but the model has " +
+                          std::to_string(model_classes) + " outputs");
     }
 }
 

@@ -38,8 +38,10 @@ void install_sighup_handler() {
 
 void raise_reload_flag() { g_reload_flag.store(1, std::memory_order_relaxed); }
 
-ConfigWatcher::ConfigWatcher(std::string path, int model_classes, Logger log, Clock clock, std::uint64_t settle_ns)
+ConfigWatcher::ConfigWatcher(std::string path, int model_classes, Logger log, Clock clock, std::uint64_t settle_ns,
+                             std::string manifest)
     : path_(std::move(path)),
+      manifest_(std::move(manifest)),
       model_classes_(model_classes),
       log_(log ? std::move(log) : Logger(log_stderr)),
       clock_(clock ? std::move(clock) : Clock(monotonic_ns)),
@@ -64,7 +66,7 @@ bool ConfigWatcher::try_load() {
     loaded_ = stat_file();
     pending_ = false;
     try {
-        Config next = load_config(path_);
+        Config next = load_config(path_, manifest_);
         if (model_classes_ > 0) {
             try {
                 check_model_classes(next, model_classes_);

@@ -24,17 +24,19 @@ main.py.
 RV1103 / Luckfox Pico (--device adb[:SERIAL], ssh:[USER@]HOST[:PORT], sim:rv1103): deploys the board program
 (--arch host|armv7: the static build an emulated board runs; --build DIR: a deploy folder made by
 rv1103_app/build_board.sh, with lib/librknnmrt.so, for a real board), the model (--model M.rknn, default
-the bird model) and the config (--config C.json; without it the board's running config is kept when it
+the bird model) with its manifest (model/model.json: labels and colour order, written from the model card or
+labels file beside it) and the config (--config C.json; without it the board's running config is kept when it
 suits the model, else rv1103_app/deploy/config.json is sent, saying why) as a new release
 in /userdata/classifier/releases/<id>. Refused before anything is sent (exit 4): a model that is not an
 RKNN model for the RV1103/RV1106 (read from its header), a config the board program's own parser (camrt)
-rejects, labels that do not match the model's outputs, a program built for another CPU, or too little free
-space (df) for the new release beside the running one. Every file's SHA-256 is computed on the board, the
-`current` link is switched atomically, the service restarted through its init script, and the result lines
-must flow (--health-lines N within --health-timeout S on the board's TCP port, through the link). If they do
-not, flash switches back to the previous release, restarts it and exits 1 with the board log's last lines.
-A flash killed at any point leaves the previous release running, or restored at the next boot. The newest
---keep releases stay on the board; `host_tools rollback --device D` goes back one.
+rejects (labels or colour order that contradict the model's manifest included; a model without one needs
+labels in its config), labels that do not match the model's outputs, a program built for another CPU, or
+too little free space (df) for the new release beside the running one. Every file's SHA-256 is computed on
+the board, the `current` link is switched atomically, the service restarted through its init script, and the
+result lines must flow (--health-lines N within --health-timeout S on the board's TCP port, through the
+link). If they do not, flash switches back to the previous release, restarts it and exits 1 with the board
+log's last lines. A flash killed at any point leaves the previous release running, or restored at the next
+boot. The newest --keep releases stay on the board; `host_tools rollback --device D` goes back one.
 
 exit codes: 0 flashed (and healthy), 1 the new release was not healthy (the previous one is back),
             2 bad arguments or input, 3 device or link error, 4 refused before anything was sent,

@@ -1,10 +1,13 @@
 """What a release holds, checked on the host before anything is sent to the board.
 
-A release is the board program, its runtime libraries, the model and the config, in the deploy layout of
-rv1103_app (bin/rv1103_app, lib/*.so, the model where the config's `model` names it, config.json) plus the
-init script. Refused here (RefusedError, exit 4, nothing sent):
+A release is the board program, its runtime libraries, the model, its manifest and the config, in the deploy
+layout of rv1103_app (bin/rv1103_app, lib/*.so, the model where the config's `model` names it with its
+manifest beside it: model/model.rknn and model/model.json, config.json) plus the init script. The manifest
+(labels, colour order) is written from the model's card (or labels file); a model brought without either
+gets none, and its config must name the labels. Refused here (RefusedError, exit 4, nothing sent):
   - a model that is not an RKNN model, or was compiled for another chip (rknn.py reads its header);
-  - a config the board program would reject: the same C++ parser, through camrt (parse_config);
+  - a config the board program would reject: the same C++ parser, through camrt (parse_config), with the
+    manifest the release carries; a config that contradicts it is refused naming both values;
   - a config whose labels do not match the model's outputs (camrt's check_model_classes);
   - a model path in the config that leaves the release folder.
 The board's own checks (free space, the program's architecture) are in flash.py, once connected.
@@ -17,8 +20,10 @@ import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from host_tools import rv1103_config
 from host_tools.deploy.rknn import RknnInfo, check_board_model
 from host_tools.errors import RefusedError, UsageError
+from host_tools.model_manifest import Manifest, board_manifest_json
 from host_tools.paths import BUNDLE_ROOT, RV1103_CONFIG
 
 PROGRAM = "bin/rv1103_app"
@@ -89,8 +94,9 @@ def _read(path: Path, what: str) -> bytes:
         raise UsageError(f"cannot read {what} {path}: {exc.strerror}") from None
 
 
-def check_config(path: Path, info: RknnInfo, model: Path):
-    """The config as the board program would parse it (camrt), checked against the model's outputs."""
+def check_config(path: Path, info: RknnInfo, model: Path, manifest: Manifest | None = None):
+    """The config as the board program would parse it (camrt, with the model's manifest), checked against
+    the model's outputs."""
     import camrt
 
     if path.is_file() and path.stat().st_size > camrt.MAX_CONFIG_BYTES:
@@ -102,9 +108,14 @@ def check_config(path: Path, info: RknnInfo, model: Path):
     except UnicodeDecodeError as exc:
         raise RefusedError(f"config {path} is not UTF-8 text (byte {exc.start}); nothing was sent") from None
     try:
-        config = camrt.parse_config(text)
+        config = rv1103_config.parse(text, manifest)
     except camrt.ConfigError as exc:
-        raise RefusedError(f"config {path} would be rejected by the board program: {exc}; nothing was "
+        hint = ""
+        if manifest is None and "'labels' is missing" in str(exc):
+            labels_file = model.with_suffix(".txt").name
+            hint = (f" (model {model.name} came without a card or labels file {labels_file}, so the config "
+                    "must name its classes)")
+        raise RefusedError(f"config {path} would be rejected by the board program: {exc}{hint}; nothing was "
                            "sent") from None
     if info.outputs is not None:
         try:
@@ -112,7 +123,6 @@ def check_config(path: Path, info: RknnInfo, model: Path):
         except camrt.ConfigError as exc:
             raise RefusedError(f"config {path} does not match model {model.name}: {exc}; nothing was "
                                "sent") from None
-    _check_manifest(model, text, path)
     if config.output_port == 0:
         raise RefusedError(f"config {path}: \"output_port\": 0 turns off the TCP output that the health "
                            "check (and stream, watch) read; nothing was sent")
@@ -123,17 +133,9 @@ def check_config(path: Path, info: RknnInfo, model: Path):
     return data, config, rel
 
 
-def _check_manifest(model: Path, text: str, path: Path) -> None:
-    """The config's labels and colour order against the model's card (or labels file), where it has one:
-    labels in another order would name every score wrongly, which no count check sees."""
-    import json
-
-    from host_tools.model_manifest import card_path, check_config, load_manifest
-
-    if not (card_path(model).is_file() or model.with_suffix(".txt").is_file()):
-        return  # a model brought without a manifest: only its output count is known
+def _manifest(model: Path) -> Manifest | None:
     try:
-        check_config(json.loads(text), load_manifest(model), path)
+        return rv1103_config.manifest_of(model)
     except UsageError as exc:
         raise RefusedError(f"{exc}; nothing was sent") from None
 
@@ -164,7 +166,8 @@ def plan_release(model: Path, config: Path | None = None, arch: str | None = "ho
                            f"whole {MAX_MODEL_BYTES >> 20} MiB of memory, which the NPU loads it into; "
                            "nothing was sent")
     config = config if config is not None else RV1103_CONFIG
-    config_data, parsed, model_rel = check_config(config, info, model)
+    manifest = _manifest(model)
+    config_data, parsed, model_rel = check_config(config, info, model, manifest)
     files = program_files(arch, build)
     machine = elf_machine(files[0].data)
     if machine is None:
@@ -172,4 +175,14 @@ def plan_release(model: Path, config: Path | None = None, arch: str | None = "ho
     files += [ReleaseFile(model_rel, str(model), _read(model, "model")),
               ReleaseFile(CONFIG, str(config), config_data),
               ReleaseFile(INIT_SCRIPT_NAME, str(INIT_SCRIPT), _read(INIT_SCRIPT, "init script"), 0o755)]
+    if manifest is not None:
+        import camrt
+
+        manifest_rel = camrt.manifest_path_for(model_rel)
+        if manifest_rel in ("", *(f.path for f in files)):
+            where = manifest_rel or "a .json next to the model"
+            raise RefusedError(f"config {config}: \"model\": {parsed.model!r} leaves no room for its "
+                               f"manifest beside it (the board reads {where}); name the model e.g. "
+                               "model/model.rknn; nothing was sent")
+        files.append(ReleaseFile(manifest_rel, str(manifest.source), board_manifest_json(manifest)))
     return ReleasePlan(files, model, info, list(parsed.labels), parsed.output_port, machine)

@@ -160,6 +160,25 @@ class LinuxDevice(Device):
     def read_config(self) -> bytes:
         return self.fs.read_file(self.config_path())
 
+    def read_manifest(self, config: bytes | None = None) -> tuple[bytes | None, str]:
+        """The model manifest the board program reads with its config (labels, colour order): the .json
+        beside the model that the config (`config`, else the board's) names; (None, its path) where there is
+        none, as on a board deployed by hand with a config that names its labels."""
+        import posixpath
+
+        import camrt
+
+        try:
+            model = json.loads(self.read_config() if config is None else config).get("model", "model.rknn")
+        except (ValueError, AttributeError):
+            model = "model.rknn"
+        if not isinstance(model, str) or not model:
+            model = "model.rknn"
+        path = camrt.manifest_path_for(posixpath.join(posixpath.dirname(self.config_path()), model))
+        if not path or not self.fs.exists(path):
+            return None, path
+        return self.fs.read_file(path), path
+
     def write_config(self, data: bytes) -> None:
         # renamed into place: the program's watcher never sees half a file
         self.put_verified(self.config_path(), data)

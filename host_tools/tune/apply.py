@@ -48,6 +48,9 @@ class Ops:
         self.dev = dev
 
     def labels(self) -> list[str]: ...
+    def manifest(self):  # the model manifest the device's parser reads (camrt.ModelManifest), or None
+        return None
+
     def read(self, path: str) -> bytes: ...
     def listdir(self, path: str) -> list[str]: ...
     def mkdir(self, path: str) -> None: ...
@@ -74,13 +77,29 @@ class LinuxOps(Ops):
         self.history_dir = f"{linux.APP_DIR}/config_history"
         self.log = "/var/log/classifier.log"
 
+    def manifest(self):
+        import camrt
+
+        text, path = self.dev.read_manifest()
+        if text is None:
+            return None
+        try:
+            return camrt.parse_manifest(text.decode("utf-8", "replace"), path)
+        except camrt.ConfigError as exc:
+            raise DeviceError(f"the board's {exc}") from None
+
     def labels(self) -> list[str]:
+        """The model's classes: from the manifest beside the board's model, else from its config.json."""
+        manifest = self.manifest()
+        if manifest is not None:
+            return list(manifest.labels)
         try:
             labels = json.loads(self.read_config()).get("labels")
         except (ValueError, AttributeError):
             labels = None
         if not isinstance(labels, list):
-            raise DeviceError("the board's config.json names no labels: cannot tell the model's classes")
+            raise DeviceError("the board has no model manifest beside its model and its config.json names no "
+                              "labels: cannot tell the model's classes")
         return [str(x) for x in labels]
 
     def read(self, path: str) -> bytes:
@@ -241,7 +260,7 @@ def apply_bytes(dev: Device, data: bytes, check_on_host: bool = True) -> dict:
     try:
         labels = ops.labels()
         if check_on_host:
-            configs.validate(dev.board, data, labels)
+            configs.validate(dev.board, data, labels, ops.manifest())
         previous = ops.read_config()
         entries = _entries(ops)
         if not entries:
@@ -283,7 +302,7 @@ def rollback_device(dev: Device) -> dict:
         else:
             raise RefusedError("no earlier config in the device's history (tune apply records one per apply)")
         data = ops.read(f"{ops.history_dir}/{target}")
-        configs.validate(dev.board, data, labels)
+        configs.validate(dev.board, data, labels, ops.manifest())
         note = ops.switch(data, current)
         for name in drop:
             ops.remove(f"{ops.history_dir}/{name}")

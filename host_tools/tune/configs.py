@@ -1,8 +1,9 @@
 """A setting as the config file the device reads, validated by the device's own parser on the host too.
 
-RV1103: camrt.parse_config (cpp_runtime/src/config.cpp, the board program's parser). OpenMV: the app's
-openmv_app/config.py parse(). A refused config raises ConfigRefused with the parser's own messages, which
-name the field and its allowed range.
+RV1103: camrt.parse_config (cpp_runtime/src/config.cpp, the board program's parser) with the model's
+manifest, which owns the labels (a config may omit them). OpenMV: the app's openmv_app/config.py parse().
+A refused config raises ConfigRefused with the parser's own messages, which name the field and its allowed
+range.
 """
 
 from __future__ import annotations
@@ -28,8 +29,7 @@ def with_setting(board: str, base: dict, labels: list[str], setting: Setting) ->
     if board == "openmv":
         cfg["threshold"] = round(float(setting.thresholds[0]), 4)
         cfg["smoothing"] = int(setting.smoothing)
-    else:
-        cfg["labels"] = list(labels)
+    else:  # the labels stay where they are: the model's manifest (or a config that names them)
         pairs = zip(labels, setting.thresholds, strict=True)
         cfg["thresholds"] = {lab: round(float(t), 4) for lab, t in pairs}
         cfg["penalty"] = round(float(setting.penalty), 4)
@@ -42,9 +42,23 @@ def render(cfg: dict) -> bytes:
     return (json.dumps(cfg, indent=2) + "\n").encode("utf-8")
 
 
-def validate(board: str, data: bytes, labels: list[str] | None) -> dict:
+def _stand_in(labels: list[str], text: str):
+    """A manifest with the device's labels, where its own is not at hand (a recorded session knows the labels
+    only): the colour order is left as the config states it."""
+    import camrt
+
+    try:
+        order = json.loads(text).get("color_order")
+    except (ValueError, AttributeError):
+        order = None
+    inp = {"colour_order": order} if order in ("RGB", "BGR") else {}
+    return camrt.parse_manifest(json.dumps({"labels": list(labels), "input": inp}), "the device's labels")
+
+
+def validate(board: str, data: bytes, labels: list[str] | None, manifest=None) -> dict:
     """The parsed config when the device's parser accepts `data` (and its labels are the model's), else
-    ConfigRefused with the parser's messages."""
+    ConfigRefused with the parser's messages. RV1103: `manifest` is the model manifest the board reads
+    (camrt.ModelManifest); without one, `labels` stand in for it."""
     if board == "rv1103":
         import camrt
 
@@ -53,7 +67,9 @@ def validate(board: str, data: bytes, labels: list[str] | None) -> dict:
         except UnicodeError:
             raise ConfigRefused("config refused: not UTF-8 text (save the file as UTF-8)") from None
         try:
-            cfg = camrt.parse_config(text)
+            if manifest is None and labels is not None:
+                manifest = _stand_in(labels, text)
+            cfg = camrt.parse_config(text, manifest)
         except camrt.ConfigError as exc:
             raise ConfigRefused(f"config refused: {exc}") from None
         if labels is not None and list(cfg.labels) != list(labels):

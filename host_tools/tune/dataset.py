@@ -107,12 +107,18 @@ def default_model(board: str) -> Path:
     return load_twin(None).onnx
 
 
-def _labels_of(board: str, model: Path, base: dict) -> list[str]:
-    if board == "rv1103":
-        return list(base["labels"])
+def _labels_of(board: str, model: Path, base: dict):
+    """The model's labels and, on the RV1103, the manifest the board would read beside it (None for a model
+    brought without one: its config names the labels)."""
+    from host_tools import rv1103_config
     from host_tools.model_manifest import load_manifest
 
-    return list(load_manifest(model).labels)  # the model's card owns its labels
+    if board != "rv1103":
+        return list(load_manifest(model).labels), None  # the model's card owns its labels
+    manifest = rv1103_config.manifest_of(model)
+    if manifest is None:
+        return list(base.get("labels") or []), None
+    return list(manifest.labels), rv1103_config.board_manifest(manifest)
 
 
 def _digest(images: list[tuple[str, Path]], model: Path, cfg: bytes, board: str) -> str:
@@ -135,9 +141,9 @@ def score_dataset(folder: Path, board: str, model: Path | None = None, config: P
             raise UsageError(f"--config {config}: {exc}") from None
     if board == "openmv":
         base["smoothing"] = 1  # scores of each image alone (raw_scores are before smoothing anyway)
-    labels = _labels_of(board, model, base)
+    labels, manifest = _labels_of(board, model, base)
     cfg_bytes = configs.render(base)
-    configs.validate(board, cfg_bytes, labels)
+    configs.validate(board, cfg_bytes, labels or None, manifest)
     images = list_dataset(folder, labels)
     cache = folder / f".tune-{board}"
     digest = _digest(images, model, cfg_bytes, board)

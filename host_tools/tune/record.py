@@ -72,10 +72,9 @@ def _labels_and_config(dev) -> tuple[list[str], dict]:
     except ValueError:
         cfg = {}
     if dev.board == "rv1103":
-        labels = cfg.get("labels") if isinstance(cfg, dict) else None
-        if not isinstance(labels, list) or not labels:
-            raise DeviceError("the board's config.json names no labels")
-        return [str(x) for x in labels], cfg
+        from host_tools.tune.apply import LinuxOps
+
+        return LinuxOps(dev).labels(), cfg if isinstance(cfg, dict) else {}
     text = dev.files().read_file("model.txt").decode("utf-8", "replace")
     return [ln.strip() for ln in text.split("\n") if ln.strip()], cfg if isinstance(cfg, dict) else {}
 

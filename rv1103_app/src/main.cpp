@@ -31,6 +31,13 @@ std::string resolve_model(const rv1103::Options& o, const camrt::Config& cfg) {
     return (slash == std::string::npos ? std::string(".") : o.config.substr(0, slash)) + "/" + cfg.model;
 }
 
+// The model manifest every config load reads (labels, colour order): --manifest, else the one beside --model,
+// else "" (load_config looks beside the model the config names).
+std::string manifest_of(const rv1103::Options& o) {
+    if (!o.manifest.empty()) return o.manifest;
+    return o.model.empty() ? std::string() : camrt::manifest_path_for(o.model);
+}
+
 // -2: from the config; -1: any free port; 0: off.
 int wanted_port(const rv1103::Options& o, const camrt::Config& cfg) { return o.port == -2 ? cfg.output_port : o.port; }
 
@@ -49,24 +56,29 @@ std::unique_ptr<rv1103::TcpBroadcast> open_tcp(const rv1103::Options& o, int por
 int run(const rv1103::Options& opts) {
     if (opts.dump_attrs) {  // for a board's record of its runtime (tests/support/fake_rknn/fixtures)
         const std::string model =
-            opts.model.empty() ? resolve_model(opts, camrt::load_config(opts.config)) : opts.model;
+            opts.model.empty() ? resolve_model(opts, camrt::load_config(opts.config, manifest_of(opts))) : opts.model;
         const std::string text = rv1103::dump_attrs(model) + "\n";
         return std::fwrite(text.data(), 1, text.size(), stdout) == text.size() ? 0 : 1;
     }
     rv1103::install_signal_handlers();
     // The first config must be good: there is nothing to fall back on yet.
-    const camrt::Config first = camrt::load_config(opts.config);
+    const camrt::Config first = camrt::load_config(opts.config, manifest_of(opts));
     const std::string model_path = resolve_model(opts, first);
+    // Reloads keep the manifest of the model that runs (a config naming another model needs a restart).
+    const std::string manifest = opts.manifest.empty() ? camrt::manifest_path_for(model_path) : opts.manifest;
     std::string engine_desc;
     std::unique_ptr<camrt::Engine> engine = rv1103::make_engine(opts, model_path, engine_desc);
     log("engine " + engine_desc);
     log(std::string("preprocessing: ") + camrt::preprocess_kernels() + " kernels");
 
     std::string rejected;  // the watcher's last rejection, until it is told to the output's readers
-    camrt::ConfigWatcher watcher(opts.config, engine->num_classes(), [&rejected](const std::string& m) {
-        log("config: " + m);
-        if (m.rfind("config rejected", 0) == 0) rejected = m;
-    });
+    camrt::ConfigWatcher watcher(
+        opts.config, engine->num_classes(),
+        [&rejected](const std::string& m) {
+            log("config: " + m);
+            if (m.rfind("config rejected", 0) == 0) rejected = m;
+        },
+        {}, camrt::ConfigWatcher::kSettleNs, manifest);
     camrt::Pipeline pipeline(*engine, watcher.current());
 
     rv1103::SourceOptions so;

@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdlib>
 
@@ -34,7 +36,8 @@ std::string usage(bool have_rknn) {
         "usage: rv1103_app [--config config.json] [--frames /dev/video11|FOLDER|FILE.y4m|IMAGE|FIFO]\n"
         "                  [--engine " +
         std::string(have_rknn ? "rknn|pipe" : "pipe") +
-        "] [--model model.rknn] [--engine-cmd CMD | --engine-socket PATH]\n"
+        "] [--model model.rknn] [--manifest model.json]\n"
+        "                  [--engine-cmd CMD | --engine-socket PATH]\n"
         "                  [--pipe-w-stride-pad N] [--count N] [--fps F] [--port N|auto|0] [--bind ADDR]\n"
         "                  [--max-clients N] [--width W --height H] [--warmup-frames N]\n"
         "                  [--preview S [--preview-width W]]\n"
@@ -43,7 +46,9 @@ std::string usage(bool have_rknn) {
         "One JSON line per frame on stdout and to every TCP client. SIGHUP or a changed config file reloads\n"
         "the config (a bad file is rejected, the last good one stays); SIGTERM/SIGINT stop cleanly.\n"
         "--width/--height: camera size (default 768x432, 16:9 like the sensor). --dump-attrs: print what the\n"
-        "RKNN runtime reports for the model (versions, tensor attributes) as JSON and exit.\n";
+        "RKNN runtime reports for the model (versions, tensor attributes) as JSON and exit.\n"
+        "--manifest: the model's labels and colour order (default: model.json beside the model; a config may\n"
+        "omit them then, and one that contradicts them is refused).\n";
     if (!have_rknn) u += "This build has no RKNN engine (configure with -DRKNN_RUNTIME_DIR=... for the board).\n";
     return u;
 }
@@ -68,6 +73,11 @@ Options parse_options(int argc, char** argv) {
                 throw UsageError("--engine must be rknn or pipe, got '" + o.engine + "'");
         } else if (a == "--model") {
             o.model = value();
+        } else if (a == "--manifest") {
+            o.manifest = value();
+            if (o.manifest.empty()) throw UsageError("--manifest needs a file");
+            if (::access(o.manifest.c_str(), F_OK) != 0)
+                throw UsageError("--manifest " + o.manifest + ": no such file");
         } else if (a == "--engine-cmd") {
             o.engine_cmd = value();
         } else if (a == "--engine-socket") {

@@ -17,6 +17,7 @@ struct Options {
     std::string frames = "/dev/video11";  // board camera (rkisp main path); a folder/.y4m/image/FIFO on the host
     std::string engine;                   // "rknn" | "pipe"; default rknn when built with it
     std::string model;                    // overrides the config's "model" (rknn engine)
+    std::string manifest;                 // the model's manifest (labels, colour order); "" = beside the model
     std::string engine_cmd;               // pipe engine: command that serves the tensors on stdin/stdout
     std::string engine_socket;            // pipe engine: unix socket of a tensor service (emulated board)
     int pipe_w_stride_pad = 0;            // pipe engine: extra pixels per input row (RKNN-like stride)

@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 
+#include <fstream>
 #include <random>
 #include <string>
 
@@ -142,6 +145,104 @@ TEST_CASE("random mutations of a config: a Config or a ConfigError, nothing else
     CHECK(parsed + refused == 10000);
     CHECK(refused > 0);
     CHECK(parsed > 0);  // some mutations stay valid configs: the mutations do reach the validation
+}
+
+TEST_CASE("model manifest: it supplies labels and colour order; a config agreeing with it is fine") {
+    const camrt::ModelManifest m = camrt::parse_manifest(
+        R"({"name": "card keys are ignored", "labels": ["bird", "not_bird"],
+            "input": {"width": 96, "height": 96, "colour_order": "BGR", "mean": [0, 0, 0]}})",
+        "model/model.json");
+    CHECK_EQ(m.labels, std::vector<std::string>{"bird", "not_bird"});
+    CHECK(m.color_order == camrt::ColorOrder::BGR);
+    const camrt::Config c = parse_config(R"({"thresholds": {"bird": 0.7}, "fallback": "not_bird"})", &m);
+    CHECK_EQ(c.labels, m.labels);
+    CHECK(c.color_order == camrt::ColorOrder::BGR);
+    CHECK(c.thresholds[0] == doctest::Approx(0.7).epsilon(1e-6));
+    CHECK_EQ(c.fallback, 1);
+    const camrt::Config same =
+        parse_config(R"({"labels": ["bird", "not_bird"], "color_order": "BGR", "penalty": 0.2})", &m);
+    CHECK_EQ(same.labels, m.labels);
+    CHECK(same.penalty == doctest::Approx(0.2).epsilon(1e-6));
+    // thresholds and fallback are checked against the manifest's labels
+    CHECK_THROWS_WITH_AS(parse_config(R"({"thresholds": {"cat": 0.5}})", &m),
+                         doctest::Contains("names unknown label 'cat' (labels: bird, not_bird)"), ConfigError);
+    CHECK_THROWS_WITH_AS(parse_config(R"({"fallback": "cat"})", &m), doctest::Contains("not one of the labels"),
+                         ConfigError);
+    // without input.colour_order a manifest means RGB, as a model card does
+    const camrt::ModelManifest rgb = camrt::parse_manifest(R"({"labels": ["a"]})", "m.json");
+    CHECK(rgb.color_order == camrt::ColorOrder::RGB);
+}
+
+TEST_CASE("model manifest: a config that contradicts it is refused, naming both values") {
+    const camrt::ModelManifest m =
+        camrt::parse_manifest(R"({"labels": ["b", "a"], "input": {"colour_order": "RGB"}})", "model/model.json");
+    CHECK_THROWS_WITH_AS(parse_config(R"({"labels": ["a", "b"]})", &m),
+                         doctest::Contains("config: 'labels' [a, b] contradict the model manifest's [b, a] "
+                                           "(model/model.json)"),
+                         ConfigError);
+    CHECK_THROWS_WITH_AS(parse_config(R"({"labels": ["b"]})", &m), doctest::Contains("[b] contradict"), ConfigError);
+    CHECK_THROWS_WITH_AS(parse_config(R"({"color_order": "BGR"})", &m),
+                         doctest::Contains("'color_order' BGR contradicts the model manifest's colour order RGB "
+                                           "(model/model.json)"),
+                         ConfigError);
+}
+
+TEST_CASE("model manifest: without one, labels are required; a malformed one is refused naming the file") {
+    CHECK_THROWS_WITH_AS(parse_config(R"({"penalty": 0.1})", nullptr), doctest::Contains("'labels' is missing"),
+                         ConfigError);
+    CHECK_THROWS_WITH_AS(camrt::parse_manifest(R"({"labels": []})", "x/m.json"),
+                         doctest::Contains("x/m.json: model manifest: 'labels' has 0 entries"), ConfigError);
+    CHECK_THROWS_WITH_AS(camrt::parse_manifest(R"({"input": {}})", "x/m.json"),
+                         doctest::Contains("x/m.json: model manifest: 'labels' is missing"), ConfigError);
+    CHECK_THROWS_WITH_AS(camrt::parse_manifest(R"({"labels": ["a"], "input": {"colour_order": "rgb"}})", "m.json"),
+                         doctest::Contains("'input.colour_order' = 'rgb' is not allowed"), ConfigError);
+    CHECK_THROWS_WITH_AS(camrt::parse_manifest("{\"labels\": [\"a\",]", "m.json"),
+                         doctest::Contains("m.json: model manifest: invalid JSON"), ConfigError);
+    CHECK_EQ(camrt::manifest_path_for("model/model.rknn"), "model/model.json");
+    CHECK_EQ(camrt::manifest_path_for("/a.b/model"), "/a.b/model.json");
+    CHECK_EQ(camrt::manifest_path_for("m.json"), "");
+}
+
+namespace {
+
+std::string temp_dir() {
+    char tmpl[] = "/tmp/camrt_manifest_XXXXXX";
+    const char* d = mkdtemp(tmpl);
+    REQUIRE(d != nullptr);
+    return d;
+}
+
+void put(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
+
+}  // namespace
+
+TEST_CASE("load_config reads the manifest beside the config's model") {
+    const std::string dir = temp_dir();
+    ::mkdir((dir + "/model").c_str(), 0755);
+    const std::string cfg = dir + "/config.json";
+    put(cfg, R"({"model": "model/model.rknn", "thresholds": {"bird": 0.6}})");
+    CHECK_THROWS_WITH_AS(camrt::load_config(cfg), doctest::Contains("'labels' is missing"), ConfigError);
+    put(dir + "/model/model.json", R"({"labels": ["bird", "not_bird"], "input": {"colour_order": "BGR"}})");
+    const camrt::Config c = camrt::load_config(cfg);
+    CHECK_EQ(c.labels, std::vector<std::string>{"bird", "not_bird"});
+    CHECK(c.color_order == camrt::ColorOrder::BGR);
+    put(cfg, R"({"model": "model/model.rknn", "labels": ["not_bird", "bird"]})");
+    CHECK_THROWS_WITH_AS(
+        camrt::load_config(cfg),
+        doctest::Contains(("contradict the model manifest's [bird, not_bird] (" + dir + "/model/model.json)").c_str()),
+        ConfigError);
+    // an explicit manifest path wins over the one beside the model
+    put(dir + "/other.json", R"({"labels": ["not_bird", "bird"]})");
+    CHECK_EQ(camrt::load_config(cfg, dir + "/other.json").labels[0], "not_bird");
+    // a malformed manifest is an error naming it, never taken as no manifest
+    put(dir + "/model/model.json", R"({"labels": "bird"})");
+    CHECK_THROWS_WITH_AS(
+        camrt::load_config(cfg),
+        doctest::Contains((dir + "/model/model.json: model manifest: 'labels' must be a array").c_str()), ConfigError);
+    put(dir + "/model/model.json", std::string(camrt::kMaxConfigBytes + 1, ' '));
+    CHECK_THROWS_WITH_AS(
+        camrt::load_config(cfg),
+        doctest::Contains("model.json: the model manifest is 65537 bytes; a model manifest is at most"), ConfigError);
 }
 
 TEST_SUITE_END();

@@ -96,6 +96,38 @@ TEST_CASE("reloads a good file, rejects a bad one and keeps the last good config
     rmdir(dir.c_str());
 }
 
+TEST_CASE("with the model's manifest: a config without labels reloads; one that contradicts it is rejected") {
+    const std::string dir = temp_dir();
+    const std::string path = dir + "/config.json";
+    const std::string manifest = dir + "/model.json";
+    write_file(manifest, R"({"labels": ["bird", "not_bird"], "input": {"colour_order": "RGB"}})", 0);
+    write_file(path, R"({"thresholds": {"bird": 0.6}})", 0);
+    ManualClock clock;
+    camrt::ConfigWatcher w(
+        path, 2, [](const std::string&) {}, clock.fn(), camrt::ConfigWatcher::kSettleNs, manifest);
+    CHECK_EQ(w.current().labels, std::vector<std::string>{"bird", "not_bird"});
+
+    write_file(path, R"({"labels": ["not_bird", "bird"], "penalty": 0.3})", 1);
+    CHECK(!poll_settled(w, clock));
+    CHECK(w.last_error().find("'labels' [not_bird, bird] contradict the model manifest's [bird, not_bird]") !=
+          std::string::npos);
+    CHECK(w.current().thresholds[0] == doctest::Approx(0.6).epsilon(1e-6));  // the last good one stays
+
+    write_file(manifest, R"({"labels": "bird"})", 2);  // a broken manifest: an error naming it, config kept
+    write_file(path, R"({"penalty": 0.3})", 2);
+    CHECK(!poll_settled(w, clock));
+    CHECK(w.last_error().find(manifest + ": model manifest: 'labels' must be a") != std::string::npos);
+    CHECK_EQ(w.current().labels.size(), 2u);
+
+    write_file(manifest, R"({"labels": ["bird", "not_bird"]})", 3);
+    write_file(path, R"({"penalty": 0.2})", 3);
+    CHECK(poll_settled(w, clock));
+    CHECK(w.current().penalty == doctest::Approx(0.2).epsilon(1e-6));
+    unlink(path.c_str());
+    unlink(manifest.c_str());
+    rmdir(dir.c_str());
+}
+
 TEST_CASE("a replaced file (rename over it) is noticed through the inode") {
     const std::string dir = temp_dir();
     const std::string path = dir + "/config.json";

@@ -64,7 +64,7 @@ def test_a_board_build_folder_brings_its_runtime_library(tmp_path) -> None:
     plan = plan_release(MODEL, None, None, build)
     assert plan.program_machine == "arm"
     assert {f.path for f in plan.files} == {"bin/rv1103_app", "lib/librknnmrt.so", "model/model.rknn",
-                                            "config.json", "S99classifier"}
+                                            "model/model.json", "config.json", "S99classifier"}
     assert plan.file("bin/rv1103_app").mode == 0o755 and plan.labels == ["bird", "not_bird"]
     (build / "bin" / "rv1103_app").write_bytes(b"#!/bin/sh\necho hi\n")
     with pytest.raises(RefusedError, match="not a Linux program"):

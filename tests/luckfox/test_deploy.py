@@ -12,6 +12,7 @@ import struct
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from host_tools.deploy.flash import PAUSE_ENV, DeploymentFailed, deploy
 from host_tools.deploy.plan import plan_release
 from host_tools.devices.connect import open_device
 from host_tools.devices.names import parse_device
+from host_tools.model_manifest import load_manifest, read_card
 from host_tools.paths import MASKS_MODEL, RV1103_CONFIG
 
 REPO = Path(__file__).resolve().parents[2]
@@ -104,27 +106,41 @@ def flash(env, board, link: str, *extra: str, timeout: float = 300) -> subproces
                       timeout=timeout)
 
 
-@pytest.mark.parametrize("case", ["not_rknn", "other_chip", "bad_config", "labels", "model_outside",
-                                  "no_tcp", "swapped_labels", "other_cpu"])
+def bare_model(tmp: Path) -> Path:
+    """The bird model brought without a card or labels file: no manifest, the config names the labels."""
+    out = tmp / "bare" / "model.rknn"
+    out.parent.mkdir(exist_ok=True)
+    out.write_bytes(MODEL.read_bytes())
+    return out
+
+
+@pytest.mark.parametrize("case", ["not_rknn", "other_chip", "bad_config", "labels", "no_labels",
+                                  "model_outside", "no_tcp", "swapped_labels", "colour_order", "other_cpu"])
 def test_refused_before_anything_is_sent(board, env, connected, tmp_path, case):
     before = release_names(board), current(board)
     args, expect = {
         "not_rknn": (["--model", str(MASKS_MODEL)], "not an RKNN model"),
         "other_chip": (["--model", str(rknn_for("rk3588", tmp_path))], "compiled for rk3588"),
         "bad_config": (["--config", str(config_with(tmp_path, penalty="high"))], "penalty"),
-        "labels": (["--config", str(config_with(tmp_path, labels=["bird", "not_bird", "cat"],
-                                                  thresholds={}, fallback=None))], "3 labels"),
+        # a model without a manifest: its config's labels are counted against the model's outputs
+        "labels": (["--model", str(bare_model(tmp_path)),
+                    "--config", str(config_with(tmp_path, labels=["bird", "not_bird", "cat"], thresholds={},
+                                                fallback=None))], "3 labels"),
+        "no_labels": (["--model", str(bare_model(tmp_path))], "'labels' is missing"),
         "model_outside": (["--config", str(config_with(tmp_path, model="../../etc/model.rknn"))],
                           "inside the release"),
         "no_tcp": (["--config", str(config_with(tmp_path, output_port=0))], "turns off the TCP output"),
+        # the model manifest owns labels and colour order: a config that contradicts it names both values
         "swapped_labels": (["--config", str(config_with(tmp_path, labels=["not_bird", "bird"]))],
-                           "contradict the model's"),
+                           "'labels' [not_bird, bird] contradict the model manifest's [bird, not_bird]"),
+        "colour_order": (["--config", str(config_with(tmp_path, color_order="BGR"))],
+                         "'color_order' BGR contradicts the model manifest's colour order RGB"),
         "other_cpu": (["--build", str(arm_build(tmp_path))], "built for arm but the board is x86_64"),
     }[case]
     if case == "labels":  # fallback null is not a string: keep only what the labels test is about
-        cfg = json.loads(Path(args[1]).read_text())
+        cfg = json.loads(Path(args[3]).read_text())
         del cfg["fallback"]
-        Path(args[1]).write_text(json.dumps(cfg))
+        Path(args[3]).write_text(json.dumps(cfg))
     r = flash(env, board, "adb", *args)
     assert r.returncode == 4, r.stderr
     assert expect in r.stderr and "nothing was sent" in r.stderr, r.stderr
@@ -185,6 +201,11 @@ def test_flash_verifies_switches_and_checks_health(board, env, board_env, connec
     for f in report["files"]:  # what the board holds is what was sent
         assert hashlib.sha256((folder / f["path"]).read_bytes()).hexdigest() == f["sha256"]
     assert (folder / "model/model.rknn").read_bytes() == MODEL.read_bytes()
+    # the model's manifest travels beside it; the config keeps only what a technician tunes (the board
+    # program runs on it: the health check below reads its result lines)
+    manifest = load_manifest(MODEL)
+    assert read_card(folder / "model/model.json") == replace(manifest, source=folder / "model/model.json")
+    assert not {"labels", "color_order"} & set(json.loads((folder / "config.json").read_text()))
     dev = open_device(parse_device(name(board, link)))
     try:
         assert running_release(dev) == new
@@ -221,6 +242,7 @@ def test_a_model_the_npu_cannot_load_is_rolled_back_by_the_command(board, env, c
     data[100_000:100_064] = bytes(64)  # inside the compiled model, not the header or the metadata
     broken = tmp_path / "damaged.rknn"
     broken.write_bytes(bytes(data))
+    broken.with_suffix(".txt").write_text("bird\nnot_bird\n")  # its manifest: a labels file
     before = current(board)
     r = flash(env, board, "ssh", "--model", str(broken), "--health-timeout", "8")
     assert r.returncode == 1, r.stderr

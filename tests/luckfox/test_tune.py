@@ -33,6 +33,10 @@ def config_of(board) -> dict:
 
 def test_apply_rollback_and_refusals(board, env, board_env, tmp_path: Path, h) -> None:
     original = (board.root / APP / "config.json").read_bytes()
+    # the board's config names no labels: the model manifest beside its model does
+    assert "labels" not in json.loads(original)
+    manifest = json.loads((board.root / APP / "model" / "model.json").read_text())
+    assert manifest["labels"] == ["bird", "not_bird"]
     pid = app_pid(board)
     names = ["sim:rv1103", "ssh:" + board.info["ssh"]]
 
@@ -56,6 +60,14 @@ def test_apply_rollback_and_refusals(board, env, board_env, tmp_path: Path, h) -
     r = tune(env, "apply", "--device", names[1], str(bad))
     assert r.returncode == 4, r.stderr
     assert "'penalty' = 1.5 is out of range [0, 1]" in r.stderr and "Traceback" not in r.stderr
+    assert config_of(board)["thresholds"] == {"bird": 0.95, "not_bird": 0.3}
+
+    # labels that contradict the board's model manifest: refused on the host, naming both; nothing sent
+    swapped = tmp_path / "swapped.json"
+    swapped.write_text(json.dumps({**new, "labels": ["not_bird", "bird"]}))
+    r = tune(env, "apply", "--device", names[1], str(swapped))
+    assert r.returncode == 4, r.stderr
+    assert "'labels' [not_bird, bird] contradict the model manifest's [bird, not_bird]" in r.stderr, r.stderr
     assert config_of(board)["thresholds"] == {"bird": 0.95, "not_bird": 0.3}
 
     # refused on the board (the host check skipped, as a stale host tool might): the board program's own

@@ -119,5 +119,14 @@ def test_check_exit_codes_and_every_problem(tmp_path):
         str(REPO / "openmv_app" / "config.json"),
     )
     assert r.returncode == 4 and "board program" in r.stdout
+    # the deploy config names no labels (the model's manifest does); one that contradicts it is a problem
+    resnet = str(BIRDS / "birds_resnet9_rv1103.rknn")
+    r = cli("check", "--board", "rv1103", "--model", resnet)
+    assert r.returncode == 0, r.stdout + r.stderr
+    swapped = tmp_path / "swapped.json"
+    swapped.write_text(json.dumps({"labels": ["not_bird", "bird"]}))
+    r = cli("check", "--board", "rv1103", "--model", resnet, "--config", str(swapped))
+    assert r.returncode == 4, r.stdout
+    assert "'labels' [not_bird, bird] contradict the model manifest's [bird, not_bird]" in r.stdout
     r = cli("check", "--board", "h7")
     assert r.returncode == 2 and "Traceback" not in r.stderr

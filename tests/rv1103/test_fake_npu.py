@@ -17,6 +17,7 @@ import pytest
 
 pytest.importorskip("onnxruntime")
 
+from host_tools.model_manifest import board_manifest_json, load_manifest  # noqa: E402
 from host_tools.sim.rv1103 import tensor_server  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
@@ -59,8 +60,10 @@ def run_app(exe: Path, tmp_path: Path, extra: list[str], env: dict[str, str] | N
             count: int = 6) -> subprocess.CompletedProcess:
     cfg = tmp_path / "config.json"
     cfg.write_text((REPO / "rv1103_app" / "deploy" / "config.json").read_text())
-    argv = [str(exe), "--config", str(cfg), "--model", str(MODEL), "--frames", str(FRAMES), "--count",
-            str(count), "--fps", "0", "--port", "0", *extra]
+    manifest = tmp_path / "model.json"  # the model's labels, as a deploy puts them beside the model
+    manifest.write_bytes(board_manifest_json(load_manifest(MODEL)))
+    argv = [str(exe), "--config", str(cfg), "--model", str(MODEL), "--manifest", str(manifest), "--frames",
+            str(FRAMES), "--count", str(count), "--fps", "0", "--port", "0", *extra]
     env = {**os.environ, **(env or {})}
     return subprocess.run(argv, capture_output=True, text=True, timeout=300, env=env)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -139,16 +140,33 @@ def test_bad_inputs_are_usage_errors(setup, tmp_path, capsys):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"labels": ["red", "blue", "green"]}))
     rc, _, err = run_cli(capsys, "--frames", str(frames), "--config", str(bad), "--model", str(model))
+    assert rc == 2 and "[red, blue, green] contradict the model manifest's [red, blue]" in err
+    # a model without a manifest: the board program counts the config's labels against the outputs
+    bare = tmp_path / "bare" / "colour.onnx"
+    bare.parent.mkdir()
+    shutil.copy(model, bare)
+    rc, _, err = run_cli(capsys, "--frames", str(frames), "--config", str(bad), "--model", str(bare))
     assert rc == 2 and "3 labels" in err and "2 outputs" in err
     swapped = tmp_path / "swapped.json"
     swapped.write_text(json.dumps({"labels": ["blue", "red"]}))
     rc, _, err = run_cli(capsys, "--frames", str(frames), "--config", str(swapped), "--model", str(model))
     # a config that contradicts the model's manifest is refused, naming both values
-    assert rc == 2 and "labels ['blue', 'red'] contradict the model's ['red', 'blue']" in err
+    assert rc == 2 and "'labels' [blue, red] contradict the model manifest's [red, blue]" in err
     bgr = tmp_path / "bgr.json"
     bgr.write_text(json.dumps({"labels": ["red", "blue"], "color_order": "BGR"}))
     rc, _, err = run_cli(capsys, "--frames", str(frames), "--config", str(bgr), "--model", str(model))
-    assert rc == 2 and "color_order BGR contradicts the model's colour order RGB" in err
+    assert rc == 2 and "'color_order' BGR contradicts the model manifest's colour order RGB" in err
+
+
+def test_a_config_without_labels_runs_on_the_manifest(setup, tmp_path, capsys):
+    model, frames, _ = setup
+    cfg = tmp_path / "tuned.json"  # what a technician tunes, nothing of the model's
+    cfg.write_text(json.dumps({"k": 1, "penalty": 0.0, "max_fps": 0, "thresholds": {"blue": 0.4}}))
+    rc, out, err = run_cli(capsys, *base(frames, cfg, model), "--json")
+    assert rc == 0, err
+    lines = [json.loads(x) for x in out.splitlines()]
+    recs = [ln for ln in lines if "crops" in ln]
+    assert len(recs) == 3 and all(list(r["scores"]) == ["red", "blue"] for r in recs)
 
 
 def test_small_frames_are_skipped_with_a_reason(setup, tmp_path, capsys, helpers):

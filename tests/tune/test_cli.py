@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from host_tools import rv1103_config
 from host_tools.paths import MASKS_SAMPLE_FRAMES, RV1103_SAMPLE_FRAMES
+from host_tools.sim.rv1103.model_twin import load_twin
 from host_tools.tune import scores as sc
 
 REPO = Path(__file__).resolve().parents[2]
@@ -55,7 +57,11 @@ def test_image_folder_scored_once_and_proposal_accepted_by_the_device_parser(fee
     assert report["frames"] == 6 and report["emulated"] is True
     cached = feeder / ".tune-rv1103" / "scores.jsonl"
     stamp = cached.stat().st_mtime_ns
-    cfg = camrt.parse_config(out.read_text())  # the board program's own parser accepts it as it is
+    # the board program's own parser accepts it as it is, with the manifest a deploy puts beside the model
+    assert "labels" not in json.loads(out.read_text())  # the model's manifest names them
+    manifest = rv1103_config.manifest_of(load_twin(None).onnx)
+    cfg = camrt.parse_config(out.read_text(), rv1103_config.board_manifest(manifest))
+    assert cfg.labels == list(manifest.labels)
     proposed = report["proposed"]["setting"]
     assert list(cfg.thresholds) == pytest.approx(list(proposed["thresholds"].values()))
     assert cfg.k == proposed["k"] and cfg.penalty == pytest.approx(proposed["penalty"])

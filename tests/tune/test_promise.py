@@ -76,8 +76,8 @@ def test_rv1103_proposal_runs_as_promised(tmp_path: Path) -> None:
     truth = ["bird" if i >= 2 else "not_bird" for i in order]
     base = json.loads(RV1103_CONFIG.read_text())
     base["max_fps"] = 0
-    labels = base["labels"]
     model = default_model("rv1103")
+    labels = list(load_manifest(model).labels)  # the model's manifest owns them; the config names none
     stream_session("rv1103", frames, truth, labels, model, base, tmp_path / "session")
     promised, board = promised_vs_board("rv1103", tmp_path / "session", frames, model, labels, truth,
                                         ["--min-recall", "bird=0.75"], tmp_path)

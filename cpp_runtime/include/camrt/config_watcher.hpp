@@ -27,9 +27,11 @@ class ConfigWatcher {
 
     // Loads the file once; throws ConfigError when the first load fails (nothing good to keep yet).
     // model_classes > 0 also checks the label count against the model. log receives one line per
-    // reload or rejection (default: stderr with a "camrt: " prefix).
+    // reload or rejection (default: stderr with a "camrt: " prefix). manifest: the model manifest every load
+    // reads (load_config's manifest_path: "" = beside the model the config names); a program passes the one
+    // of the model it runs, so that a config naming another model cannot change the labels.
     explicit ConfigWatcher(std::string path, int model_classes = 0, Logger log = {}, Clock clock = {},
-                           std::uint64_t settle_ns = kSettleNs);
+                           std::uint64_t settle_ns = kSettleNs, std::string manifest = "");
 
     // Cheap check (one stat()). Reloads when the file's mtime, size or inode changed since the last
     // attempt and then stayed the same across polls for settle_ns; at once when the reload flag was
@@ -41,6 +43,7 @@ class ConfigWatcher {
 
     const Config& current() const { return current_; }
     const std::string& path() const { return path_; }
+    const std::string& manifest() const { return manifest_; }
     const std::string& last_error() const { return last_error_; }  // "" after a good load
     std::uint64_t generation() const { return generation_; }       // accepted loads, first = 1
 
@@ -59,6 +62,7 @@ class ConfigWatcher {
     Signature stat_file() const;
     bool try_load();
     std::string path_;
+    std::string manifest_;
     int model_classes_;
     Logger log_;
     Clock clock_;

@@ -155,14 +155,41 @@ class Config:
 
 MAX_CONFIG_BYTES: int = 65536
 
-def parse_config(text: str) -> Config:
+class ModelManifest:
     """
-    Parse + validate JSON text; ConfigError on any problem (text above MAX_CONFIG_BYTES included).
+    A model's labels and colour order, as the board reads them beside the model.
     """
 
-def load_config(path: str) -> Config:
+    @property
+    def labels(self) -> list[str]: ...
+
+    @property
+    def color_order(self) -> str: ...
+
+    @property
+    def source(self) -> str: ...
+
+def parse_manifest(text: str, source: str) -> ModelManifest:
+    """
+    Parse a model manifest (the model card's format: labels, input.colour_order); ConfigError naming `source`.
+    """
+
+def manifest_path_for(model: str) -> str:
+    """
+    Where a model's manifest is: its extension replaced by .json (model/model.rknn -> model/model.json).
+    """
+
+def parse_config(text: str, manifest: ModelManifest | None = None) -> Config:
+    """
+    Parse + validate JSON text; ConfigError on any problem (text above MAX_CONFIG_BYTES included).
+    With the model's manifest, labels and color_order may be omitted; a config that contradicts it is
+    refused, naming both values.
+    """
+
+def load_config(path: str, manifest: str = '') -> Config:
     """
     Read (at most MAX_CONFIG_BYTES, checked before reading) and parse a config file; ConfigError.
+    The model manifest: `manifest`, else the file beside the model the config names (absent: none).
     """
 
 def check_model_classes(config: Config, model_classes: int) -> None:
@@ -176,7 +203,7 @@ def install_sighup_handler() -> None:
 def raise_reload_flag() -> None: ...
 
 class ConfigWatcher:
-    def __init__(self, path: str, model_classes: int = 0, log: object | None = None, settle_ms: float = 100.0) -> None:
+    def __init__(self, path: str, model_classes: int = 0, log: object | None = None, settle_ms: float = 100.0, manifest: str = '') -> None:
         """
         Loads `path` (ConfigError if bad). log(line) gets reload/rejection lines (default: stderr).
         A changed file is read once its mtime/size/inode held for settle_ms across polls.

@@ -1,4 +1,5 @@
-// Config and hot reload: Config, parse_config, load_config, check_model_classes, ConfigWatcher, SIGHUP.
+// Config and hot reload: Config, ModelManifest, parse_manifest, manifest_path_for, parse_config, load_config,
+// check_model_classes, ConfigWatcher, SIGHUP.
 #include "camrt/config.hpp"
 
 #include <nanobind/stl/function.h>
@@ -26,12 +27,13 @@ std::optional<std::string> label_or_none(const camrt::Config& c, int idx) {
 // ConfigWatcher whose log goes to a Python callable, held where the cycle collector can see it.
 class PyConfigWatcher : public camrt::ConfigWatcher {
    public:
-    PyConfigWatcher(const std::string& path, int model_classes, nb::object log, std::uint64_t settle_ns)
+    PyConfigWatcher(const std::string& path, int model_classes, nb::object log, std::uint64_t settle_ns,
+                    const std::string& manifest)
         : camrt::ConfigWatcher(path, model_classes, log.is_none() ? Logger() : Logger([this](const std::string& line) {
                                    nb::gil_scoped_acquire gil;
                                    if (log_.is_valid() && !log_.is_none()) log_(line);
                                }),
-                               Clock(), settle_ns),
+                               Clock(), settle_ns, manifest),
           log_(std::move(log)) {}
     static int traverse(PyObject* self, visitproc visit, void* arg) {
         Py_VISIT(Py_TYPE(self));
@@ -75,10 +77,24 @@ void bind_config(nb::module_& m) {
         .def("to_json", &camrt::config_to_json)
         .def("__repr__", [](const camrt::Config& c) { return "camrt.Config(" + camrt::config_to_json(c) + ")"; });
     m.attr("MAX_CONFIG_BYTES") = camrt::kMaxConfigBytes;
-    m.def("parse_config", &camrt::parse_config, "text"_a,
-          "Parse + validate JSON text; ConfigError on any problem (text above MAX_CONFIG_BYTES included).");
-    m.def("load_config", &camrt::load_config, "path"_a,
-          "Read (at most MAX_CONFIG_BYTES, checked before reading) and parse a config file; ConfigError.");
+    nb::class_<camrt::ModelManifest>(m, "ModelManifest",
+                                     "A model's labels and colour order, as the board reads them beside the model.")
+        .def_ro("labels", &camrt::ModelManifest::labels)
+        .def_prop_ro("color_order",
+                     [](const camrt::ModelManifest& mm) { return std::string(camrt::to_string(mm.color_order)); })
+        .def_ro("source", &camrt::ModelManifest::source);
+    m.def("parse_manifest", &camrt::parse_manifest, "text"_a, "source"_a,
+          "Parse a model manifest (the model card's format: labels, input.colour_order); ConfigError naming "
+          "`source`.");
+    m.def("manifest_path_for", &camrt::manifest_path_for, "model"_a,
+          "Where a model's manifest is: its extension replaced by .json (model/model.rknn -> model/model.json).");
+    m.def("parse_config", &camrt::parse_config, "text"_a, nb::arg("manifest").none() = nb::none(),
+          "Parse + validate JSON text; ConfigError on any problem (text above MAX_CONFIG_BYTES included).\n"
+          "With the model's manifest, labels and color_order may be omitted; a config that contradicts it is\n"
+          "refused, naming both values.");
+    m.def("load_config", &camrt::load_config, "path"_a, "manifest"_a = "",
+          "Read (at most MAX_CONFIG_BYTES, checked before reading) and parse a config file; ConfigError.\n"
+          "The model manifest: `manifest`, else the file beside the model the config names (absent: none).");
     m.def(
         "check_model_classes",
         [](const camrt::Config& c, std::int64_t n) {
@@ -93,13 +109,13 @@ void bind_config(nb::module_& m) {
         .def(
             "__init__",
             [](PyConfigWatcher* w, const std::string& path, std::int64_t model_classes, nb::object log,
-               double settle_ms) {
+               double settle_ms, const std::string& manifest) {
                 if (!(settle_ms >= 0.0 && settle_ms <= 60000.0))
                     throw nb::value_error("settle_ms must be between 0 and 60000");
                 new (w) PyConfigWatcher(path, checked_int(model_classes, 0, INT_MAX, "model_classes"), std::move(log),
-                                        static_cast<std::uint64_t>(settle_ms * 1e6));
+                                        static_cast<std::uint64_t>(settle_ms * 1e6), manifest);
             },
-            "path"_a, "model_classes"_a = 0, "log"_a = nb::none(), "settle_ms"_a = 100.0,
+            "path"_a, "model_classes"_a = 0, "log"_a = nb::none(), "settle_ms"_a = 100.0, "manifest"_a = "",
             "Loads `path` (ConfigError if bad). log(line) gets reload/rejection lines (default: stderr).\n"
             "A changed file is read once its mtime/size/inode held for settle_ms across polls.")
         .def(

@@ -9,7 +9,6 @@ of V4L2) and the NPU (a host runtime) are emulated.
 
 from __future__ import annotations
 
-import json
 import re
 import signal
 import socket
@@ -21,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from host_tools import console
+from host_tools import console, rv1103_config
 from host_tools.errors import HostToolsError, UsageError
+from host_tools.model_manifest import board_manifest_json
 from host_tools.results import Event, Result, SchemaError, format_event, format_result, parse_line
 from host_tools.sim.rv1103.app_binary import find_app
 from host_tools.sim.rv1103.camera import Camera
@@ -63,16 +63,6 @@ def _readable(line: str, item: Result | Event | None, camera: Camera) -> str:
     return line
 
 
-def _config(config: Path) -> dict | None:
-    """The config as JSON, for the early check against the model's manifest (the program checks the rest
-    and says what is wrong)."""
-    try:
-        value = json.loads(config.read_text())
-    except (OSError, ValueError):
-        return None
-    return value if isinstance(value, dict) else None
-
-
 def _ipv4(bind: str) -> str:
     """The board program listens on IPv4 addresses: a host name is resolved here."""
     try:
@@ -90,21 +80,22 @@ def _check(opts: SimOptions):
         raise UsageError(f"--config {opts.config}: no such file")
     frames = open_frames(opts.frames, opts.loop)
     twin = load_twin(opts.model)
-    cfg = _config(opts.config)
-    if twin.labels is not None and cfg is not None and isinstance(cfg.get("labels"), list) \
-            and len(cfg["labels"]) == len(twin.labels):  # a count that differs: the program says so itself
-        from host_tools.model_manifest import check_config, load_manifest
-
-        # the board program feeds RGB when the config says nothing: that default must agree too
-        check_config({"color_order": "RGB", **cfg}, load_manifest(twin.onnx), opts.config)
-    return frames, twin
+    manifest = rv1103_config.manifest_of(twin.onnx)
+    # refused before the board starts, in the board program's words (it would refuse the config itself)
+    why = rv1103_config.contradiction(opts.config, manifest)
+    if why:
+        raise UsageError(f"--config {opts.config}: {why}")
+    return frames, twin, manifest
 
 
-def _argv(app: Path, opts: SimOptions, fifo: Path, sock: Path, model: Path) -> list[str]:
+def _argv(app: Path, opts: SimOptions, fifo: Path, sock: Path, model: Path,
+          manifest: Path | None) -> list[str]:
     port = "0" if opts.port is None else "auto" if opts.port == 0 else str(opts.port)
     bind = _ipv4(opts.bind) if opts.port is not None else "127.0.0.1"
     argv = [str(app), "--config", str(opts.config), "--frames", str(fifo), "--engine-socket", str(sock),
             "--model", str(model), "--port", port, "--bind", bind]
+    if manifest is not None:
+        argv += ["--manifest", str(manifest)]
     if opts.fps is not None:
         argv += ["--fps", f"{opts.fps:g}"]
     if opts.w_stride_pad:
@@ -115,12 +106,16 @@ def _argv(app: Path, opts: SimOptions, fifo: Path, sock: Path, model: Path) -> l
 def run_sim(opts: SimOptions, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out = out or sys.stdout  # looked up now, so a replaced sys.stdout (tests, redirection) is honoured
     err = err or sys.stderr
-    frames, twin = _check(opts)
+    frames, twin, manifest = _check(opts)
     app = find_app("host")
     calib = list_images(opts.calib)[:50] if opts.calib else []
     with tempfile.TemporaryDirectory(prefix="sim-rv1103-") as tmp:
         sock, fifo = Path(tmp) / "npu.sock", Path(tmp) / "camera"
-        argv = _argv(app, opts, fifo, sock, twin.onnx)
+        board_manifest = None
+        if manifest is not None:  # as a deploy puts it beside the board's model
+            board_manifest = Path(tmp) / "model.json"
+            board_manifest.write_bytes(board_manifest_json(manifest))
+        argv = _argv(app, opts, fifo, sock, twin.onnx, board_manifest)
         npu = start_npu(sock, opts.engine, twin, twin.onnx.read_bytes(), calib_images=calib)
         camera = None
         try:

@@ -173,9 +173,11 @@ def make_root(root: Path) -> None:
         (root / stale).unlink(missing_ok=True)  # a board powered off without a clean shutdown
 
 
-def install_app(root: Path, program: Path, config: Path, model: Path | None, init_script: Path) -> None:
+def install_app(root: Path, program: Path, config: Path, model: Path | None, init_script: Path,
+                manifest: bytes | None = None) -> None:
     """The deploy layout of rv1103_app (as rv1103_app/CMakeLists.txt installs it) on the board, and the init
-    script in /etc/init.d: what a user who followed rv1103_app/README.md would have on their Luckfox."""
+    script in /etc/init.d: what a user who followed rv1103_app/README.md would have on their Luckfox. The
+    model's manifest (labels, colour order) goes beside it as model/model.json."""
     app = root / APP_DIR.lstrip("/")
     (app / "bin").mkdir(parents=True, exist_ok=True)
     (app / "model").mkdir(exist_ok=True)
@@ -183,6 +185,8 @@ def install_app(root: Path, program: Path, config: Path, model: Path | None, ini
     shutil.copy2(config, app / "config.json")
     if model is not None:
         shutil.copy2(model, app / "model" / "model.rknn")
+    if model is not None and manifest is not None:
+        (app / "model" / "model.json").write_bytes(manifest)
     shutil.copy2(init_script, app / INIT_SCRIPT)
     shutil.copy2(init_script, root / "etc" / "init.d" / INIT_SCRIPT)
     for p in (app / "bin" / "rv1103_app", app / INIT_SCRIPT, root / "etc" / "init.d" / INIT_SCRIPT):

@@ -32,8 +32,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from host_tools import rv1103_config
 from host_tools.devices import registry
 from host_tools.errors import HostToolsError, UsageError
+from host_tools.model_manifest import board_manifest_json
 from host_tools.paths import BUNDLE_ROOT, MODELS_DIR, RV1103_CONFIG, RV1103_SAMPLE_FRAMES
 from host_tools.sim.rv1103 import rootfs
 from host_tools.sim.rv1103.app_binary import find_app
@@ -93,16 +95,14 @@ def _terminate(signum, _frame) -> None:
     raise SystemExit(128 + signum)
 
 
-def _check_config(config: Path, twin: ModelTwin) -> None:
-    """A config that contradicts the model's manifest is refused before the board starts (naming both)."""
-    from host_tools.model_manifest import check_config, load_manifest
-
-    try:
-        cfg = json.loads(config.read_text())
-    except (OSError, ValueError):
-        return  # the board program reports a broken config itself, in its log
-    if isinstance(cfg, dict) and twin.labels is not None:
-        check_config({"color_order": "RGB", **cfg}, load_manifest(twin.onnx), config)
+def _board_manifest(config: Path, twin: ModelTwin) -> bytes | None:
+    """The manifest installed beside the board's model (as a deploy writes it). A config that contradicts it
+    is refused before the board starts, in the board program's words."""
+    manifest = rv1103_config.manifest_of(twin.onnx)
+    why = rv1103_config.contradiction(config, manifest)
+    if why:
+        raise UsageError(f"--config {config}: {why}")
+    return board_manifest_json(manifest) if manifest is not None else None
 
 
 def serve(opts: ServeOptions) -> int:
@@ -114,7 +114,7 @@ def serve(opts: ServeOptions) -> int:
     model, twin = board_model(opts.model, opts.models_dir)
     if not opts.config.is_file():
         raise UsageError(f"--config {opts.config}: no such file")
-    _check_config(opts.config, twin)
+    manifest = _board_manifest(opts.config, twin)
     calib = list_images(opts.calib)[:50] if opts.calib else []
     rootfs.find_busybox()
     program = None if opts.bare else find_app(opts.arch)
@@ -144,7 +144,7 @@ def serve(opts: ServeOptions) -> int:
         rootfs.make_devices(root)
         app_dir = root / rootfs.APP_DIR.lstrip("/")
         if program is not None and not (app_dir / "bin" / "rv1103_app").exists():
-            rootfs.install_app(root, program, opts.config, model, INIT_SCRIPT)
+            rootfs.install_app(root, program, opts.config, model, INIT_SCRIPT, manifest)
         rootfs.write_board_env(root, rootfs.install_qemu(root) if opts.arch == "armv7" else "", opts.preview)
         host_key, client_key = board_keys(root, host_dir)
         camera = Camera(frames, root / rootfs.CAMERA.lstrip("/"), fps=opts.fps).start()
