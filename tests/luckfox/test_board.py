@@ -197,8 +197,9 @@ def test_one_shot_and_served_board_give_the_same_lines(env, tmp_path, h, adb):
 
     frames = tmp_path / "frames"
     frames.mkdir()
-    Image.fromarray(bands(192, 64, [(255, 0, 0), (128, 128, 128), (0, 0, 255)])).save(frames / "a.png")
-    Image.fromarray(bands(64, 192, [(0, 0, 255), (255, 0, 0), (0, 255, 0)])).save(frames / "b.png")
+    # three model-sized squares side by side (the default model takes 96x96)
+    Image.fromarray(bands(288, 96, [(255, 0, 0), (128, 128, 128), (0, 0, 255)])).save(frames / "a.png")
+    Image.fromarray(bands(96, 288, [(0, 0, 255), (255, 0, 0), (0, 255, 0)])).save(frames / "b.png")
     cfg = tmp_path / "config.json"
     deployed = json.loads((h.REPO / "rv1103_app/deploy/config.json").read_text())
     cfg.write_text(json.dumps({**deployed, "max_fps": 20}))
@@ -285,6 +286,15 @@ def test_one_root_one_board(env, tmp_path, h):
         assert r.stdout == ""
     finally:
         assert first.stop() == 0
+
+
+def test_a_root_too_long_for_a_unix_socket_is_refused_before_anything_is_made(env, tmp_path, h):
+    root = tmp_path / ("r" * 120)
+    argv = [sys.executable, "-m", "host_tools", "sim", "rv1103", "--serve", "--root", str(root)]
+    r = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120, cwd=h.REPO)
+    assert r.returncode == 2 and "choose a shorter --root" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
+    assert not root.exists() and not Path(str(root) + ".host").exists()
 
 
 def test_garbage_on_the_adb_port_closes_only_that_connection(board, adb):

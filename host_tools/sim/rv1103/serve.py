@@ -105,6 +105,9 @@ def _board_manifest(config: Path, twin: ModelTwin) -> bytes | None:
     return board_manifest_json(manifest) if manifest is not None else None
 
 
+UNIX_PATH_MAX = 107  # Linux: sun_path holds 108 bytes, the last one the terminating NUL
+
+
 def serve(opts: ServeOptions) -> int:
     for value, what in ((opts.adb_port, "--adb-port"), (opts.ssh_port, "--ssh-port")):
         if not 0 <= value <= 65535:
@@ -125,6 +128,11 @@ def serve(opts: ServeOptions) -> int:
     else:
         root = opts.root.resolve()
         host_dir = Path(str(root) + ".host")
+        npu_socket = root / rootfs.NPU_SOCKET.lstrip("/")
+        if len(bytes(npu_socket)) > UNIX_PATH_MAX:  # checked before anything is made under the root
+            raise UsageError(f"--root {opts.root}: too long for an emulated board: its NPU socket "
+                             f"{npu_socket} would be {len(bytes(npu_socket))} bytes, and a unix socket's "
+                             f"path may have at most {UNIX_PATH_MAX}; choose a shorter --root")
     for folder in (root, host_dir):
         if folder.exists() and not folder.is_dir():
             raise UsageError(f"--root {opts.root}: {folder} exists and is not a folder")
