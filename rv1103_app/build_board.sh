@@ -3,7 +3,7 @@
 #
 #   LUCKFOX_SDK=/path/to/luckfox-pico \
 #   RKNN_RUNTIME_DIR=/path/to/rknn-toolkit2/rknpu2/runtime/Linux/librknn_api \
-#   MODEL=models/birds/birds_mnv3s_rv1103.rknn \
+#   MODEL=models/birds/birds_lite0_rv1103.rknn \
 #   rv1103_app/build_board.sh [DEPLOY_DIR]        (default: build/rv1103/deploy)
 #
 # DEPLOY_DIR then holds bin/rv1103_app, lib/librknnmrt.so (copied from RKNN_RUNTIME_DIR), model/model.rknn
@@ -12,8 +12,8 @@ set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 : "${LUCKFOX_SDK:?set LUCKFOX_SDK to the luckfox-pico SDK checkout (its tools/linux/toolchain holds the compiler)}"
 : "${RKNN_RUNTIME_DIR:?set RKNN_RUNTIME_DIR to rknn-toolkit2/rknpu2/runtime/Linux/librknn_api}"
-# default: the MobileNet bird model (models/birds holds two; MODEL picks the other)
-model=${MODEL:-$here/models/birds/birds_mnv3s_rv1103.rknn}
+# default: the RV1103 default bird model (EfficientNet-Lite0); MODEL picks another of models/birds
+model=${MODEL:-$here/models/birds/birds_lite0_rv1103.rknn}
 [ -n "$model" ] && [ -f "$model" ] || { echo "build_board.sh: no .rknn model (set MODEL=...)" >&2; exit 2; }
 deploy=${1:-$here/build/rv1103/deploy}
 build=$here/build/rv1103

@@ -1,10 +1,10 @@
 """Build the int8 RKNN model for the RV1103 from the float ONNX and score it in the toolkit's simulator.
 
 Runs in .venv-rknn (rknn-toolkit2 2.5.0). Input convention, identical to the ONNX twins and the board:
-the NPU input is uint8 NHWC [1, S, S, 3] (S = --size, default data.INPUT_SIZE) in RGB order (no channel swap:
-quant_img_RGB2BGR=False), raw 0..255 with mean 0 / std 1 because the normalisation is inside the graph.
-Calibration: 40 training images (20 per class, evenly spaced through the sorted lists), stored as RGB
-float32 NCHW .npy files (0..255; the toolkit wants the ONNX's layout for .npy) so that no image decoder of
+the NPU input is uint8 NHWC [1, S, S, 3] (S = --size, default the ONNX input's side) in RGB order (no
+channel swap: quant_img_RGB2BGR=False), raw 0..255 with mean 0 / std 1 because the normalisation is inside
+the graph. Calibration: 40 training images (20 per class, evenly spaced through the sorted lists), stored as
+RGB float32 NCHW .npy files (0..255; the toolkit wants the ONNX's layout for .npy) so that no image decoder of
 the toolkit can swap colours, listed one per line in <work>/rknn_dataset_<S>.txt.
 Quantization: w8a8, mmse (--algorithm normal for the comparison on the card). --clip-sigma K first clips
 each convolution's weights, per output channel, to its mean +- K standard deviations (written to a copy of
@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from data import DEFAULT_DATA, INPUT_SIZE, LABELS, list_split, load_rgb
+from data import DEFAULT_DATA, LABELS, list_split, load_rgb
 
 HERE = Path(__file__).resolve().parent
 CALIB_PER_CLASS = 20
@@ -86,7 +86,15 @@ def clip_outliers(onnx_path: Path, out: Path, sigma: float) -> dict:
     return {"sigma": sigma, "weights_clipped": clipped, "conv_weights": total}
 
 
-def build(onnx_path: Path, dataset: Path, rknn_out: Path | None, size: int = INPUT_SIZE,
+def onnx_side(path: Path) -> int:
+    """Input side of the model, from the float ONNX's [1, 3, S, S] input."""
+    import onnx
+
+    dims = onnx.load(str(path)).graph.input[0].type.tensor_type.shape.dim
+    return int(dims[2].dim_value)
+
+
+def build(onnx_path: Path, dataset: Path, rknn_out: Path | None, size: int,
           algorithm: str = "mmse"):
     """Config, load, quantize, optionally export, and start the simulator; returns the RKNN object."""
     from rknn.api import RKNN
@@ -120,9 +128,9 @@ def main() -> None:
     ap.add_argument("--work", type=Path, required=True)
     ap.add_argument("--train", type=Path, default=DEFAULT_DATA / "train")
     ap.add_argument("--val", type=Path, default=DEFAULT_DATA / "val")
-    ap.add_argument("--onnx", type=Path, default=HERE / "birds_mnv3s.onnx")
-    ap.add_argument("--out", type=Path, default=HERE / "birds_mnv3s_rv1103.rknn")
-    ap.add_argument("--size", type=int, default=INPUT_SIZE, help="input side of the model")
+    ap.add_argument("--onnx", type=Path, default=HERE / "birds_lite0.onnx")
+    ap.add_argument("--out", type=Path, default=HERE / "birds_lite0_rv1103.rknn")
+    ap.add_argument("--size", type=int, help="input side of the model (default: the ONNX input's)")
     ap.add_argument("--eval-out", type=Path, help="where to write the simulator's figures "
                                                   "(default <work>/rknn_eval.json)")
     ap.add_argument("--limit", type=int, default=0, help="evaluate on at most this many val images (0: all)")
@@ -132,6 +140,7 @@ def main() -> None:
     ap.add_argument("--no-export", action="store_true", help="score in the simulator only (comparisons)")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
+    args.size = args.size or onnx_side(args.onnx)
     dataset = write_calibration(args.train, args.work, args.size)
     onnx_path, clipping = args.onnx, None
     if args.clip_sigma:

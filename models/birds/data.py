@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image
 
 LABELS = ("bird", "not_bird")  # output order of the model
-INPUT_SIZE = 64  # side of the deployed model's square RGB input (every step of the recipe reads it here)
+INPUT_SIZE = 64  # birds_mnv3s's input side, the scripts' default (rebuild.sh gives birds_lite0 its 96)
 DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "birds"
 
 

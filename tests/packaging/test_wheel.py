@@ -59,8 +59,8 @@ def test_the_package_comes_from_the_wheel_with_its_data(installed):
     assert REPO not in pkg.parents, pkg  # not the checkout
     bundled = pkg / "_bundled"
     for rel in ["openmv_app/main.py", "openmv_app/config.json", "models/masks/masks_int8.tflite",
-                "models/masks/masks_int8.json", "models/birds/birds_mnv3s_int8.onnx",
-                "models/birds/birds_mnv3s.json", "rv1103_app/deploy/config.json"]:
+                "models/masks/masks_int8.json", "models/birds/birds_lite0_int8.onnx",
+                "models/birds/birds_lite0.json", "rv1103_app/deploy/config.json"]:
         assert (bundled / rel).read_bytes() == (REPO / rel).read_bytes(), rel
     assert sorted(p.name for p in (bundled / "rv1103_app" / "sample_frames").glob("*.jpg")) == \
         sorted(p.name for p in (REPO / "rv1103_app" / "sample_frames").glob("*.jpg"))
@@ -136,4 +136,4 @@ def test_the_wheel_holds_no_training_code_nor_board_models(installed):
 
     names = zipfile.ZipFile(installed["wheel"]).namelist()
     assert not [n for n in names if n.endswith((".rknn", "train.py", "rebuild.sh"))], names
-    assert "host_tools/_bundled/models/birds/birds_mnv3s.onnx" not in names  # the 19 MB float twin
+    assert "host_tools/_bundled/models/birds/birds_lite0.onnx" not in names  # the float twin (13 MB)

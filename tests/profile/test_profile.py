@@ -12,6 +12,7 @@ import pytest
 
 from host_tools.profile.h7_ops import unsupported
 from host_tools.profile.report import profile
+from host_tools.profile.rknn_npu import npu_findings
 
 REPO = Path(__file__).resolve().parents[2]
 MASKS = REPO / "models" / "masks" / "masks_int8.tflite"
@@ -36,7 +37,7 @@ def test_masks_macs_and_params_match_the_model_card():
     )
 
 
-@pytest.mark.parametrize("name", ["birds_resnet9", "birds_mnv3s"])
+@pytest.mark.parametrize("name", ["birds_lite0", "birds_resnet9", "birds_mnv3s"])
 def test_rknn_profiles_its_onnx_twin_and_matches_the_card(name):
     card = json.loads((BIRDS / f"{name}.json").read_text())
     rknn = BIRDS / f"{name}_rv1103.rknn"
@@ -47,6 +48,33 @@ def test_rknn_profiles_its_onnx_twin_and_matches_the_card(name):
     assert abs(p.graph.params - card["params"]) <= card["params"] * 1e-4  # the card also counts 2 scalars
     assert "ONNX twin" in p.graph_source
     assert p.rknn["file_bytes"] == rknn.stat().st_size and "uint8" in p.rknn["input"]
+    # the NPU's documented ops and its 7x7 GlobalAveragePool limit: birds_lite0 (the default) and
+    # birds_resnet9 keep to them; birds_mnv3s's squeeze-excite blocks pool 32x32 and 8x8 maps (its README
+    # section says so)
+    findings = npu_findings(p.graph)
+    if name == "birds_mnv3s":
+        assert findings and all("GlobalAveragePool on a" in f for f in findings), findings
+    else:
+        assert findings == [], findings
+
+
+def test_npu_findings_name_an_oversized_global_pool_and_an_op_outside_the_npu(tmp_path):
+    """The check the bird models pass above can fail: GlobalAveragePool on 8x8 and a TopK are named."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    from host_tools.profile.graph_onnx import read_onnx
+
+    nodes = [helper.make_node("GlobalAveragePool", ["x"], ["g"]), helper.make_node("Flatten", ["g"], ["f"]),
+             helper.make_node("TopK", ["f", "k"], ["v", "i"], axis=1)]
+    k = helper.make_tensor("k", TensorProto.INT64, [1], [1])
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])
+    v = helper.make_tensor_value_info("v", TensorProto.FLOAT, [1, 1])
+    graph = helper.make_graph(nodes, "g", [x], [v], [k])
+    path = tmp_path / "big_pool.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+    notes = npu_findings(read_onnx(path))
+    assert any("TopK" in n for n in notes) and any("8x8" in n for n in notes), notes
 
 
 @pytest.mark.parametrize("fixture,macs", [("arena_hog.tflite", 11059248), ("big_file.tflite", 274552)])

@@ -20,7 +20,7 @@ from host_tools.cli import main  # noqa: E402
 from host_tools.model_manifest import load_manifest
 from host_tools.paths import BIRDS_DIR  # noqa: E402
 
-MODELS = ["birds_mnv3s", "birds_resnet9"]
+MODELS = ["birds_lite0", "birds_mnv3s", "birds_resnet9"]
 PER_CLASS = 8
 
 
@@ -57,7 +57,7 @@ def test_bird_frames_are_classified_by_three_crop_voting(name, shared_data, tmp_
     cfg = tmp_path / "config.json"
     cfg.write_text(json.dumps({"labels": labels, "k": 2, "penalty": 0.1, "max_fps": 0}))
     argv = ["sim", "rv1103", "--frames", str(frames), "--config", str(cfg), "--json"]
-    if name != "birds_mnv3s":  # the default model needs no --model
+    if name != "birds_lite0":  # the default model needs no --model
         argv += ["--model", str(model)]
     assert main(argv) == 0
     recs = [json.loads(ln) for ln in capsys.readouterr()[0].splitlines()]

@@ -1,6 +1,6 @@
 """The model the emulated RV1103 runs: an ONNX twin of the board's .rknn, described by its model card.
 
-The card (<model>.json beside the ONNX files, e.g. models/birds/birds_mnv3s.json) is the model's manifest
+The card (<model>.json beside the ONNX files, e.g. models/birds/birds_lite0.json) is the model's manifest
 (host_tools/model_manifest.py): labels, input size, colour order and the normalisation the .rknn fuses
 (mean/std on the 0..255 scale).
 The emulator feeds the ONNX twin the same uint8 tensor the board's NPU gets and applies that normalisation
@@ -17,7 +17,7 @@ from host_tools.errors import UsageError
 from host_tools.model_manifest import card_path, card_stem, load_manifest
 
 # The RV1103's default model, named by its card (the card lists the board's .rknn and its ONNX twins).
-DEFAULT_CARD_NAME = "birds/birds_mnv3s.json"
+DEFAULT_CARD_NAME = "birds/birds_lite0.json"
 
 
 def default_card() -> Path:
