@@ -25,10 +25,14 @@ def lines_from(board, adb, h, n: int) -> list[dict]:
 def test_armv7_board_program_under_qemu(env, tmp_path, h, adb):
     from PIL import Image
 
+    from host_tools.model_manifest import load_manifest
+    from host_tools.sim.rv1103.model_twin import default_card
+
+    side = load_manifest(default_card()).width  # frames no smaller than the default model's input
     frames = tmp_path / "frames"
     frames.mkdir()
-    wide = Image.new("RGB", (192, 64), (255, 0, 0))
-    wide.paste((0, 0, 255), (128, 0, 192, 64))
+    wide = Image.new("RGB", (3 * side, side), (255, 0, 0))
+    wide.paste((0, 0, 255), (2 * side, 0, 3 * side, side))
     wide.save(frames / "wide.png")
     cfg = tmp_path / "config.json"
     deployed = json.loads((h.REPO / "rv1103_app/deploy/config.json").read_text())

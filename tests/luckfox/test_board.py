@@ -197,9 +197,12 @@ def test_one_shot_and_served_board_give_the_same_lines(env, tmp_path, h, adb):
 
     frames = tmp_path / "frames"
     frames.mkdir()
-    # three model-sized squares side by side (the default model takes 96x96)
-    Image.fromarray(bands(288, 96, [(255, 0, 0), (128, 128, 128), (0, 0, 255)])).save(frames / "a.png")
-    Image.fromarray(bands(96, 288, [(0, 0, 255), (255, 0, 0), (0, 255, 0)])).save(frames / "b.png")
+    from host_tools.model_manifest import load_manifest
+    from host_tools.sim.rv1103.model_twin import default_card
+
+    side = load_manifest(default_card()).width  # three squares of the default model's input side
+    Image.fromarray(bands(3 * side, side, [(255, 0, 0), (128, 128, 128), (0, 0, 255)])).save(frames / "a.png")
+    Image.fromarray(bands(side, 3 * side, [(0, 0, 255), (255, 0, 0), (0, 255, 0)])).save(frames / "b.png")
     cfg = tmp_path / "config.json"
     deployed = json.loads((h.REPO / "rv1103_app/deploy/config.json").read_text())
     cfg.write_text(json.dumps({**deployed, "max_fps": 20}))

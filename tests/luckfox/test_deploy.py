@@ -25,9 +25,10 @@ from host_tools.devices.connect import open_device
 from host_tools.devices.names import parse_device
 from host_tools.model_manifest import load_manifest, read_card
 from host_tools.paths import MASKS_MODEL, RV1103_CONFIG
+from host_tools.sim.rv1103.model_twin import card_board_model, default_card
 
 REPO = Path(__file__).resolve().parents[2]
-MODEL = REPO / "models" / "birds" / "birds_mnv3s_rv1103.rknn"
+MODEL = card_board_model(default_card())  # what flash sends when no --model is given
 BASE = "userdata/classifier"
 
 

@@ -82,8 +82,12 @@ def test_images_smaller_than_the_model_input_are_refused_with_how_to_resize(tmp_
     r = tune("sweep", str(tmp_path / "ds"), "--board", "rv1103")
     assert r.returncode == 2
     line = one_error_line(r)
-    assert "tiny.jpg (32x32)" in line and "smaller than the model's 64x64 input" in line
-    assert "mogrify -resize '64x64^<'" in line
+    from host_tools.model_manifest import load_manifest
+    from host_tools.sim.rv1103.model_twin import default_card
+
+    side = load_manifest(default_card()).width  # the default model's input, above 32 and below 100
+    assert "tiny.jpg (32x32)" in line and f"smaller than the model's {side}x{side} input" in line
+    assert f"mogrify -resize '{side}x{side}^<'" in line
 
 
 def test_openmv_image_folder(tmp_path: Path) -> None:
