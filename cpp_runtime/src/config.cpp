@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "camrt/json.hpp"
+#include "camrt/read_capped.hpp"
 
 namespace camrt {
 
@@ -158,23 +159,10 @@ bool read_small_file(const std::string& path, const char* noun, const char* what
     } else if (static_cast<std::uint64_t>(st.st_size) > kMaxConfigBytes) {
         error = std::string("the ") + what + " is " + std::to_string(st.st_size) + " bytes; a " + noun +
                 " is at most " + std::to_string(kMaxConfigBytes);
-    } else {
-        char buf[4096];
-        for (;;) {
-            const ssize_t n = ::read(fd, buf, sizeof buf);
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0) {
-                error = std::string("read error: ") + std::strerror(errno);
-                break;
-            }
-            if (n == 0) break;
-            text.append(buf, static_cast<std::size_t>(n));
-            if (text.size() > kMaxConfigBytes) {
-                error = std::string("the ") + what + " is more than " + std::to_string(kMaxConfigBytes) +
-                        " bytes (the limit)";
-                break;
-            }
-        }
+    } else if (const int r = read_capped(fd, kMaxConfigBytes, text); r > 0) {
+        error = std::string("read error: ") + std::strerror(r);
+    } else if (r < 0) {
+        error = std::string("the ") + what + " is more than " + std::to_string(kMaxConfigBytes) + " bytes (the limit)";
     }
     ::close(fd);
     if (!error.empty()) throw ConfigError(path + ": " + error);

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "camrt/read_capped.hpp"
 #include "stb_image_config.hpp"
 
 namespace rv1103 {
@@ -34,22 +35,10 @@ std::vector<std::uint8_t> read_file(const std::string& path) {
     if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && static_cast<std::uint64_t>(st.st_size) > kMaxImageFileBytes) {
         error = "file of " + std::to_string(st.st_size) + " bytes, above the limit of " +
                 std::to_string(kMaxImageFileBytes);
-    } else {
-        std::uint8_t buf[65536];
-        for (;;) {
-            const ssize_t n = ::read(fd, buf, sizeof buf);
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0) {
-                error = std::string("read error: ") + std::strerror(errno);
-                break;
-            }
-            if (n == 0) break;
-            bytes.insert(bytes.end(), buf, buf + n);
-            if (bytes.size() > kMaxImageFileBytes) {
-                error = "file above the limit of " + std::to_string(kMaxImageFileBytes) + " bytes";
-                break;
-            }
-        }
+    } else if (const int r = camrt::read_capped(fd, kMaxImageFileBytes, bytes); r > 0) {
+        error = std::string("read error: ") + std::strerror(r);
+    } else if (r < 0) {
+        error = "file above the limit of " + std::to_string(kMaxImageFileBytes) + " bytes";
     }
     ::close(fd);
     if (!error.empty()) throw std::runtime_error(path + ": " + error);

@@ -1,17 +1,44 @@
 #include <doctest/doctest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "camrt/config.hpp"
+#include "camrt/read_capped.hpp"
 
 TEST_SUITE_BEGIN("config");
 
 using camrt::ConfigError;
 using camrt::parse_config;
+
+TEST_CASE("read_capped reads to the end, and stops past its limit however the size looked") {
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);  // a pipe has no size to check beforehand: only the cap can stop it
+    const std::string data(5000, 'x');
+    REQUIRE(::write(fds[1], data.data(), data.size()) == static_cast<ssize_t>(data.size()));
+    ::close(fds[1]);
+    std::vector<std::uint8_t> bytes;
+    CHECK_EQ(camrt::read_capped(fds[0], 4096, bytes), -1);
+    CHECK(bytes.size() > 4096u);
+    CHECK(bytes.size() <= 4096u + 16384u);  // at most one read beyond the limit
+    ::close(fds[0]);
+
+    REQUIRE(::pipe(fds) == 0);
+    REQUIRE(::write(fds[1], data.data(), data.size()) == static_cast<ssize_t>(data.size()));
+    ::close(fds[1]);
+    std::string text = "head:";
+    CHECK_EQ(camrt::read_capped(fds[0], 5000 + 5, text), 0);  // the limit counts what `out` already held
+    CHECK_EQ(text, "head:" + data);
+    ::close(fds[0]);
+
+    std::string none;
+    CHECK_EQ(camrt::read_capped(-1, 10, none), EBADF);  // a failed read gives its errno
+}
 
 TEST_CASE("full config parses") {
     const camrt::Config c = parse_config(R"({
