@@ -85,7 +85,7 @@ finish() {
   "$bpy" eval_onnx.py "${name}_int8.onnx" --val "$data/val" --out "$work/${name}_eval_int8.json"
   if [ "${SKIP_RKNN:-0}" != 1 ]; then
     # the toolkit's progress bars run to megabytes: keep them in a log, show its tail on failure.
-    # The shipped build: mmse with the weight-outlier clipping at 4 standard deviations (the card says why)
+    # The shipped build: mmse, with the weight-outlier clipping for birds_lite0 (clip_of below)
     if ! nice "$rknn_py" build_rknn.py --work "$work" --train "$data/train" --val "$data/val" --size "$size" \
         --onnx "$name.onnx" --out "${name}_rv1103.rknn" --eval-out "$work/${name}_rknn_eval.json" \
         --algorithm mmse --clip-sigma "$(clip_of "$name")" --limit "${RKNN_EVAL_LIMIT:-0}" \
