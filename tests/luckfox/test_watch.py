@@ -96,8 +96,15 @@ def test_page_shows_three_crop_boxes_and_the_decision_of_one_frame(board, env, h
     # the decision against its threshold, threshold markers, per-stage timings, latency with p50/p95
     assert re.search(r'id="label" data-frame="\d+">(bird|not_bird|none)<', dom)
     vote = re.search(r'id="vote-bar" data-score="([0-9.]+)" data-threshold="([0-9.]+)"', dom)
-    assert vote and 0 < float(vote.group(2)) <= 1
-    assert re.search(r'class="bar[^"]*" data-label="[^"]+" data-threshold="[0-9.]+"', dom)
+    candidate = re.search(r'id="vote-name">([^<]*)<', dom)
+    assert vote and candidate, dom[:3000]
+    # threshold markers: the candidate's class bar carries its threshold, no other bar does
+    marked = re.findall(r'class="bar[^"]*" data-label="([^"]+)" data-threshold="([0-9.]+)"', dom)
+    if candidate.group(1) == "no vote":  # every crop abstained (the empty feeder): nothing to weigh
+        assert float(vote.group(1)) == float(vote.group(2)) == 0 and marked == []
+    else:  # the candidate's score against its own threshold
+        assert candidate.group(1) in ("bird", "not_bird") and 0 < float(vote.group(2)) <= 1
+        assert marked == [(candidate.group(1), vote.group(2))], marked
     for stage in ("capture", "preprocess", "inference", "postprocess", "total"):
         assert f'data-stage="{stage}"' in dom
     assert int(re.search(r'id="axes" data-yticks="(\d+)"', dom).group(1)) >= 2
