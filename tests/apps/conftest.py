@@ -8,12 +8,12 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from proc_io import read_line
 
 from host_tools.model_manifest import load_manifest
 
@@ -29,26 +29,6 @@ def host_tools(*args: str, timeout: float = 120, **kw) -> subprocess.CompletedPr
     """Run the CLI as a user would (a fresh process), capturing its output."""
     return subprocess.run([sys.executable, "-m", "host_tools", *args], capture_output=True, text=True,
                           timeout=timeout, env=ENV, cwd=REPO, **kw)
-
-
-def read_line(proc: subprocess.Popen, timeout: float) -> str:
-    """The next stdout line of `proc` within `timeout` s (a failing test, not a hang, if none comes)."""
-    import selectors
-
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + timeout
-    buf = b""
-    while time.monotonic() < deadline:
-        if not sel.select(timeout=max(0.0, deadline - time.monotonic())):
-            break
-        ch = os.read(proc.stdout.fileno(), 1)
-        if not ch:
-            break
-        if ch == b"\n":
-            return buf.decode()
-        buf += ch
-    raise AssertionError(f"no line from {proc.args[:6]} within {timeout} s (got {buf!r})")
 
 
 @dataclass

@@ -6,15 +6,15 @@ import io
 import json
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from proc_io import http_get as get
+from proc_io import interrupt
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -33,11 +33,6 @@ def start_watch(h, port: str) -> tuple[subprocess.Popen, str]:
     m = re.search(r"(http://\S+)", line)
     assert m, line
     return proc, m.group(1)
-
-
-def get(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=10) as resp:
-        return resp.read()
 
 
 class PageDom(HTMLParser):
@@ -132,12 +127,7 @@ def test_watch_page_shows_frame_and_label_in_chromium(flashed, h, tmp_path: Path
         assert re.search(r"total p50 [0-9.]+ ms, p95 [0-9.]+ ms", page)
         assert "hidden" not in dom.found["badge"][0] and dom.found["badge"][1] == "EMULATED"
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            out, err = proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
+        out, err = interrupt(proc, 20)
     assert proc.returncode == 0, err.decode()[-2000:]  # Ctrl-C is a clean exit
     assert b"Traceback" not in err
     assert re.search(rb"frame +\d+ ", out)  # terminal lines too
@@ -160,12 +150,7 @@ def test_watch_keeps_the_page_and_reconnects_when_the_port_disappears(flashed, h
             assert time.monotonic() < deadline and proc.poll() is None, later
             time.sleep(0.2)
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            _out, err = proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
+        _out, err = interrupt(proc)
     assert proc.returncode == 0, err.decode()[-2000:]
     text = err.decode()
     assert "reconnecting in 0.5 s (attempt 1)" in text and "reconnecting in 1 s (attempt 2)" in text

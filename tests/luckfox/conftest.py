@@ -20,6 +20,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from proc_io import read_line
 
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 600  # the first start builds the static board program (about a minute on 2 cores)
@@ -29,25 +30,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def read_line(proc: subprocess.Popen, timeout: float) -> str:
-    import selectors
-
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + timeout
-    buf = b""
-    while time.monotonic() < deadline:
-        if not sel.select(timeout=max(0.0, deadline - time.monotonic())):
-            break
-        ch = os.read(proc.stdout.fileno(), 1)
-        if not ch:
-            break
-        if ch == b"\n":
-            return buf.decode()
-        buf += ch
-    raise AssertionError(f"no line from the emulated board within {timeout} s (got {buf!r})")
 
 
 @dataclass

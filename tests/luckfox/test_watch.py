@@ -9,23 +9,18 @@ import io
 import json
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from proc_io import http_get as get
+from proc_io import interrupt
 
 from host_tools.results import parse_line
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-def get(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=10) as resp:
-        return resp.read()
 
 
 def start_watch(h, env, device: str, *extra: str) -> tuple[subprocess.Popen, str]:
@@ -38,12 +33,7 @@ def start_watch(h, env, device: str, *extra: str) -> tuple[subprocess.Popen, str
 
 
 def stop(proc: subprocess.Popen) -> str:
-    proc.send_signal(signal.SIGINT)
-    try:
-        _out, err = proc.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        raise
+    _out, err = interrupt(proc)
     assert proc.returncode == 0, err.decode()[-2000:]
     assert b"Traceback" not in err
     return err.decode()
