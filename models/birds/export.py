@@ -15,6 +15,7 @@ import numpy as np
 import onnxruntime as ort
 import torch
 from data import INPUT_SIZE
+from effnet_lite import VARIANTS
 from graph_stats import count
 from train import build
 
@@ -24,7 +25,7 @@ def main() -> None:
     ap.add_argument("--work", type=Path, required=True)
     ap.add_argument("--weights", default="birds_mnv3s", help="training run tag: exports <work>/<tag>.pt")
     ap.add_argument("--out", type=Path, default=Path(__file__).with_name("birds_mnv3s.onnx"))
-    ap.add_argument("--arch", choices=("mnv3s", "teacher", "lite0"), default="mnv3s")
+    ap.add_argument("--arch", choices=("mnv3s", "teacher", *VARIANTS), default="mnv3s")
     ap.add_argument("--width", type=float, default=1.0, help="width multiplier the run trained with")
     ap.add_argument("--size", type=int, default=INPUT_SIZE, help="input side of the exported graph")
     args = ap.parse_args()

