@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
             if r is None:
                 lost = report_other_line(ev.text, lost)
                 continue
-            note = frames.seen(r.frame)
+            note = frames.seen(r.frame, r.run)
             if note:
                 console.info(note)
             print(r.line if args.json else format_result(r), flush=True)

@@ -2,7 +2,8 @@
 
 The board keeps classifying while the host is cut off (a cable pulled, the board program restarted by its
 init script, the board rebooting); what it printed meanwhile is gone. The frame numbers of result schema 1
-tell how much: FrameTracker compares the first result after a reconnect with the last one before it.
+tell how much: FrameTracker compares the first result after a reconnect with the last one before it. The
+run id (RV1103) tells a restarted program for certain; without one, frame numbers that begin again do.
 """
 
 from __future__ import annotations
@@ -72,26 +73,33 @@ class FrameTracker:
 
     def __init__(self) -> None:
         self.last: int | None = None
+        self.run: str | None = None
         self.reconnected = False
         self.missed = 0  # frames known to be missed, over the whole session
 
     def link_back(self) -> None:
         self.reconnected = True
 
-    def seen(self, frame: int) -> str | None:
-        """Record a result's frame number; returns a line for the user after a reconnect."""
+    def seen(self, frame: int, run: str | None = None) -> str | None:
+        """Record a result's frame number and run id; returns a line for the user after a reconnect, or
+        whenever the run id changes (a restart seen without the link dropping)."""
         last, self.last = self.last, frame
-        if not self.reconnected or last is None:
+        last_run, self.run = self.run, run
+        restarted = run is not None and last_run is not None and run != last_run
+        if last is None or not (self.reconnected or restarted):
             return None
+        where = f"back at frame {frame}" if self.reconnected else f"frame {frame}"
         self.reconnected = False
-        if frame > last:
+        if run is None or last_run is None:
+            restarted = frame <= last  # no run ids: numbers that begin again are the only sign
+        if not restarted:
             gap = frame - last - 1
             self.missed += gap
             if gap == 0:
-                return f"back at frame {frame}: no frame missed"
+                return f"{where}: no frame missed"
             frames = f"frame {last + 1}" if gap == 1 else f"frames {last + 1}-{frame - 1}"
-            return f"back at frame {frame}: missed {gap} ({frames})"
-        # numbers began again: the board program restarted; what it did before stopping is unknown
+            return f"{where}: missed {gap} ({frames})"
+        # the board program restarted; what it did before stopping is unknown
         self.missed += frame - 1
-        return (f"back at frame {frame}: the board program restarted (frames count from 1 again); missed "
+        return (f"{where}: the board program restarted (frames count from 1 again); missed "
                 f"{frame - 1} of its new frames, and any after frame {last} of the old run")

@@ -127,6 +127,7 @@ class Result:
     vote: Vote | None = None  # RV1103
     crops: tuple[Crop, ...] = ()  # RV1103
     preview: Preview | None = field(default=None, repr=False)  # RV1103, at a low rate
+    run: str | None = None  # RV1103: the board program's run id, new at each start (None: not printed)
     line: str = field(default="", compare=False)  # the JSON line exactly as the board printed it
 
     @property
@@ -161,6 +162,7 @@ class Event:
     accepted: bool = True
     message: str = ""
     schema: int = SCHEMA_VERSION
+    run: str | None = None  # as Result.run
     line: str = field(default="", compare=False)
 
 
@@ -254,6 +256,7 @@ def _result(obj: dict, text: str) -> Result:
         ms=_timings(obj["ms"]),
         fps=_num(obj["fps"], "fps"),
         schema=obj["schema"],
+        run=_run(obj),
         line=text,
     )
     if r.frame < 1:
@@ -282,6 +285,13 @@ def _result(obj: dict, text: str) -> Result:
     if "preview" in obj:
         r = _replace(r, preview=_preview(obj["preview"]))
     return r
+
+
+def _run(obj: dict) -> str | None:
+    run = obj.get("run")
+    if run is not None and (not isinstance(run, str) or not run):
+        raise TypeError(f"run: expected a non-empty string, got {run!r}")
+    return run
 
 
 def _preview(p: Any) -> Preview:
@@ -326,4 +336,4 @@ def _event(obj: dict, text: str) -> Event:
     if not isinstance(message, str):
         raise TypeError(f"message: expected a string, got {message!r}")
     return Event(_board(obj), str(obj["event"]), _int(obj["frame"], "frame"), tuple(parsed), accepted,
-                 message, obj["schema"], text)
+                 message, obj["schema"], _run(obj), text)

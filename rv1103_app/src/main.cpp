@@ -2,6 +2,7 @@
 // on stdout and to every TCP client. Config hot reload (file change or SIGHUP), clean stop on SIGTERM/SIGINT.
 #include <cstdio>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,15 @@
 #include "tcp_broadcast.hpp"
 
 namespace {
+
+// This run's id, in every output line ("run", result schema 1): a reader that reconnects tells a restarted
+// program by it, where frame numbers alone mislead once the new run has passed the old one's last frame.
+std::string new_run_id() {
+    std::random_device rd;
+    char id[17];
+    std::snprintf(id, sizeof id, "%08x%08x", static_cast<unsigned>(rd()), static_cast<unsigned>(rd()));
+    return id;
+}
 
 void log(const std::string& msg) { std::fprintf(stderr, "rv1103_app: %s\n", msg.c_str()); }
 
@@ -94,6 +104,10 @@ int run(const rv1103::Options& opts) {
     int port = wanted_port(opts, pipeline.config());
     std::unique_ptr<rv1103::TcpBroadcast> tcp = open_tcp(opts, port);
 
+    const std::string run_id = new_run_id();
+    const std::string run_json = "\"" + run_id + "\"";
+    log("run " + run_id);
+
     rv1103::PreviewEncoder preview(opts.preview, opts.preview_width);
     if (preview.enabled())
         log("JPEG previews in the result lines, every " + std::to_string(opts.preview) + " s, " +
@@ -108,6 +122,7 @@ int run(const rv1103::Options& opts) {
     rv1103::SourceFrame frame;
     // An event line (a config reload) goes where the results go: stdout and every TCP client.
     auto emit = [&](std::string line) {
+        line = rv1103::with_member(line, "run", run_json);
         if (stdout_on) {
             line += '\n';
             stdout_on = std::fwrite(line.data(), 1, line.size(), stdout) == line.size() && std::fflush(stdout) == 0;
@@ -166,7 +181,7 @@ int run(const rv1103::Options& opts) {
             const double period_ms = last_start ? camrt::elapsed_ms(last_start, t0) : result.ms.total;
             result.fps = period_ms > 0 ? 1000.0 / period_ms : 0.0;
             last_start = t0;
-            line = pipeline.json_line(result);
+            line = rv1103::with_member(pipeline.json_line(result), "run", run_json);
         } catch (const std::invalid_argument& e) {  // FrameTooSmall, odd NV12 size...: skip this frame
             log("frame " + std::to_string(this_index) + " (" + frame.name + ") skipped: " + e.what());
             continue;

@@ -91,3 +91,29 @@ def test_a_restarted_board_program_counts_from_one_again() -> None:
     assert note is not None and "restarted" in note and "missed 2 of its new frames" in note
     tracker.link_back()
     assert tracker.seen(4) == "back at frame 4: no frame missed"
+
+
+def test_a_run_id_tells_a_restart_that_frame_numbers_would_miss() -> None:
+    # the new run got past the old one's last frame while the link was down: by numbers alone a gap
+    tracker = FrameTracker()
+    assert tracker.seen(5, "aa") is None and tracker.seen(6, "aa") is None
+    tracker.link_back()
+    note = tracker.seen(40, "bb")
+    assert note == ("back at frame 40: the board program restarted (frames count from 1 again); missed 39 of "
+                    "its new frames, and any after frame 6 of the old run")
+    assert tracker.missed == 39
+    # the same run after a drop: a plain gap
+    tracker.link_back()
+    assert tracker.seen(45, "bb") == "back at frame 45: missed 4 (frames 41-44)"
+
+
+def test_a_restart_without_a_reconnect_is_told_once() -> None:
+    tracker = FrameTracker()
+    tracker.seen(10, "aa")
+    note = tracker.seen(2, "bb")
+    assert note is not None and note.startswith("frame 2: the board program restarted")
+    assert tracker.seen(3, "bb") is None
+    # no run ids (OpenMV, an older board program): frame numbers decide, after a reconnect only
+    plain = FrameTracker()
+    plain.seen(10)
+    assert plain.seen(2) is None

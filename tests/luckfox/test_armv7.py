@@ -19,7 +19,8 @@ def lines_from(board, adb, h, n: int) -> list[dict]:
     assert "connected" in adb("connect", board.info["adb"]).stdout
     port = int(adb("-s", board.info["adb"], "forward", "tcp:0", "tcp:7070").stdout.strip())
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        return [{k: v for k, v in r.items() if k not in ("ms", "fps", "frame")} for r in h.json_lines(s, n)]
+        lines = h.json_lines(s, n)
+    return [{k: v for k, v in r.items() if k not in ("ms", "fps", "frame", "run")} for r in lines]
 
 
 def test_armv7_board_program_under_qemu(env, tmp_path, h, adb):

@@ -59,28 +59,28 @@ def test_stream_reconnects_after_the_program_restarts_and_says_what_it_missed(bo
     name = f"adb:{serial}" if link == "adb" else f"ssh:{board.info['ssh']}"
     s = Stream(env, h, "--device", name, "--json")  # no --count: read on until the restart has been seen
 
-    def frames() -> list[int]:
-        return [x.frame for x in map(parse_line, list(s.out)) if isinstance(x, Result)]
+    def results() -> list[Result]:
+        return [x for x in map(parse_line, list(s.out)) if isinstance(x, Result)]
 
-    def restarted_at() -> int | None:  # index of the first result after the numbers began again
-        f = frames()
-        return next((i for i in range(1, len(f)) if f[i] <= f[i - 1]), None)
+    def restarted_at() -> int | None:  # index of the first result of the new run
+        r = results()
+        return next((i for i in range(1, len(r)) if r[i].run != r[i - 1].run), None)
 
-    # The stream tells a restart by the frame numbers beginning again, so the old program must have got
-    # further than the new one will have when the stream is back (a few seconds of back-off at 10 fps).
-    s.wait_for(lambda: len(frames()) >= 3 and frames()[-1] >= 60, "60 frames")
+    # Restart early: after a few seconds of back-off the new run's frame numbers are past the old run's
+    # last one, so only the run id can tell a restart from missed frames.
+    s.wait_for(lambda: len(results()) >= 3, "3 results")
     r = adb("-s", serial, "shell", "/etc/init.d/S99classifier restart")
     assert r.returncode == 0, r.stderr
-    s.wait_for(lambda: (i := restarted_at()) is not None and len(frames()) >= i + 2, "results after restart")
+    s.wait_for(lambda: (i := restarted_at()) is not None and len(results()) >= i + 2, "results after restart")
     s.proc.send_signal(signal.SIGINT)  # as a user's Ctrl-C
     assert s.finish() in (0, 130), "\n".join(s.err[-20:])
-    results = [x for x in map(parse_line, s.out) if isinstance(x, Result)]
-    assert all(x.board == "rv1103" and x.vote is not None for x in results)
+    got = results()
+    assert all(x.board == "rv1103" and x.vote is not None and x.run for x in got)
     restart = restarted_at()
-    assert restart is not None
+    assert restart is not None and len({x.run for x in got}) == 2
     text = "\n".join(s.err)
     assert "link lost" in text and "reconnected after" in text
-    assert f"back at frame {frames()[restart]}: the board program restarted" in text, text
+    assert f"back at frame {got[restart].frame}: the board program restarted" in text, text
 
 
 def test_stream_explains_decisions_and_shows_a_config_reload(board, serial, env, h):

@@ -44,6 +44,7 @@ def test_the_documented_examples_parse() -> None:
     assert result.board == "rv1103" and result.vote is not None and len(result.crops) == 1
     assert result.ms.preprocess is not None and [k for k, _ in result.ms.items()][0] == "capture"
     assert [(c.key, c.old, c.new) for c in event.changes][0] == ("hysteresis", 0, 3)
+    assert result.run is not None and result.run == event.run  # one run of the board program
 
 
 def _pipeline(hysteresis: int) -> tuple[camrt.Pipeline, list[str]]:
@@ -118,6 +119,8 @@ def test_openmv_smoothing_explains_a_missing_label() -> None:
     (openmv_line(ms={"capture": 1.0, "total": 2.0}), "missing field 'inference'"),
     (openmv_line(ms={"snapshot": 1.0, "infer": 1.0, "total": 2.0}), "missing field 'capture'"),  # old names
     (openmv_line(raw=None), "breaks schema 1"),
+    (openmv_line(run=7), "run: expected a non-empty string"),
+    (openmv_line(run=""), "run: expected a non-empty string"),
     (json.dumps({"schema": 1, "board": "rv1103", "event": "config", "frame": 2, "changes": {"k": 3}}),
      "changes.k: expected [old, new]"),
 ])

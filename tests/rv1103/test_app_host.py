@@ -89,8 +89,8 @@ def results(lines: list[str]) -> list[dict]:
 
 
 def strip_ms(rec: dict) -> dict:
-    """A result without its timings (ms and fps), the only fields that differ between runs."""
-    return {k: v for k, v in rec.items() if k not in ("ms", "fps")}
+    """A result without its timings (ms and fps) and run id, the only fields that differ between runs."""
+    return {k: v for k, v in rec.items() if k not in ("ms", "fps", "run")}
 
 
 def test_finite_run_gives_one_line_per_frame(app_bin, scene):
@@ -115,9 +115,13 @@ def test_app_lines_equal_the_sim_lines(app_bin, scene):
             "--config", str(scene["config"]), "--model", str(scene["model"]), "--json"]
     sim = subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd=REPO)
     assert sim.returncode == 0, sim.stderr
-    app_recs = [strip_ms(json.loads(ln)) for ln in r.stdout.splitlines()]
-    sim_recs = [strip_ms(json.loads(ln)) for ln in sim.stdout.splitlines()]
-    assert app_recs == sim_recs and len(app_recs) == 3
+    app_recs = [json.loads(ln) for ln in r.stdout.splitlines()]
+    sim_recs = [json.loads(ln) for ln in sim.stdout.splitlines()]
+    assert [strip_ms(x) for x in app_recs] == [strip_ms(x) for x in sim_recs] and len(app_recs) == 3
+    # each start of the program has its own run id, the same on all of its lines (16 hex digits)
+    app_runs, sim_runs = {x["run"] for x in app_recs}, {x["run"] for x in sim_recs}
+    assert len(app_runs) == len(sim_runs) == 1 and app_runs != sim_runs
+    assert all(len(x) == 16 and int(x, 16) >= 0 for x in app_runs | sim_runs)
 
 
 def test_tcp_clients_get_the_stdout_lines_and_sigterm_stops_cleanly(app_bin, scene, helpers):
@@ -200,6 +204,8 @@ def test_config_reload_good_then_bad_keeps_the_last_good(app_bin, scene, helpers
         # both reloads were told on stdout too, as events: what changed, and why the bad file was refused
         events = [json.loads(ln) for ln in app.out if '"event"' in ln]
         assert events[0]["accepted"] and events[0]["changes"]["n_crops"] == [3, 1]
+        # events carry the run id of the results around them
+        assert {e["run"] for e in events} == {r["run"] for r in results(app.out)}
         assert not events[1]["accepted"] and any("tresholds" in e["message"] for e in events[1:])
         # SIGHUP forces a reload even without a file change: the bad file is rejected again.
         n_rejected = sum("rejected" in ln for ln in app.err)

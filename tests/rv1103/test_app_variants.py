@@ -68,7 +68,7 @@ def run(exe: list[str], scene) -> list[dict]:
                             scene["engine_cmd"], "--pipe-w-stride-pad", "4"],
                            capture_output=True, text=True, timeout=300)
         assert r.returncode == 0, r.stderr[-4000:]
-        recs += [{k: v for k, v in json.loads(ln).items() if k not in ("ms", "fps")}
+        recs += [{k: v for k, v in json.loads(ln).items() if k not in ("ms", "fps", "run")}
                  for ln in r.stdout.splitlines()]
     return recs
 

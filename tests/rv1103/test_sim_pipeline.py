@@ -68,7 +68,7 @@ def test_json_lines_follow_the_contract(setup, capsys):
     sizes = [(192, 64), (64, 192), (64, 64)]
     for i, (rec, (fw, fh)) in enumerate(zip(recs, sizes, strict=True)):
         assert list(rec) == ["schema", "board", "frame", "label", "score", "scores", "raw", "ms", "fps",
-                             "dropped", "vote", "crops"]
+                             "dropped", "vote", "crops", "run"]
         assert rec["frame"] == i + 1  # frames count from 1 on both boards
         assert rec["fps"] > 0
         assert list(rec["ms"]) == ["capture", "preprocess", "inference", "postprocess", "total"]
