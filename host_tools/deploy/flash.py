@@ -122,8 +122,10 @@ def _check_space(device: LinuxDevice, plan: ReleasePlan) -> None:
 
 
 def _activate(device: LinuxDevice, new: str, old: str | None, port: int, lines: int, timeout: float,
-              step: Step) -> health.Health:
-    """Switch to `new` on trial, restart, health-check; back to `old` (restarted) when it fails."""
+              step: Step) -> tuple[health.Health, list[str]]:
+    """Switch to `new` on trial, restart, health-check; back to `old` (restarted) when it fails. Returns the
+    check and, when it failed, the board log's last lines as `new` left them (before the old release's
+    restart adds its own start-up lines)."""
     switched = False
     try:
         step("switch")
@@ -144,11 +146,13 @@ def _activate(device: LinuxDevice, new: str, old: str | None, port: int, lines: 
     if result.ok:
         step("confirm")
         board.confirm(device.fs)
-    elif old is not None:
+        return result, []
+    tail = board.log_tail(device.fs)
+    if old is not None:
         step("switch back")
         board.switch(device.fs, old, None, trial=False)
         board.restart(device.fs)
-    return result
+    return result, tail
 
 
 def deploy(device: LinuxDevice, plan: ReleasePlan, keep: int = 3, lines: int = 3, timeout: float = 30.0,
@@ -205,13 +209,13 @@ def _install(device: LinuxDevice, plan: ReleasePlan, state: board.BoardReleases,
     device.put_verified(board.INIT_SCRIPT, plan.file(INIT_SCRIPT_NAME).data)
     fs.run(["chmod", "755", "--", board.INIT_SCRIPT])
     old = state.current
-    result = _activate(device, new, old, plan.output_port, lines, timeout, step)
+    result, tail = _activate(device, new, old, plan.output_port, lines, timeout, step)
     report = DeployReport(str(device.name), device.emulated, new, old,
                           [{"path": f.path, "bytes": len(f.data), "sha256": f.sha256} for f in plan.files],
                           plan.total_bytes, 0.0, asdict(result), cleaned=cleaned)
     if not result.ok:
         report.rolled_back = old is not None
-        report.log_tail = board.log_tail(fs)
+        report.log_tail = tail
         if old is not None:  # a release that never ran healthy is not one to go back to
             fs.run(["rm", "-rf", "--", folder])
         report.seconds = time.monotonic() - start
@@ -257,12 +261,12 @@ def rollback(device: LinuxDevice, lines: int = 3, timeout: float = 30.0, step: S
         raise RefusedError(f"the board runs {running}: there is no earlier release to go back to; nothing "
                            "was changed")
     port = _release_port(device, target)
-    result = _activate(device, target, state.current, port, lines, timeout, step)
+    result, tail = _activate(device, target, state.current, port, lines, timeout, step)
     report = DeployReport(str(device.name), device.emulated, target, state.current, [], 0, 0.0,
                           asdict(result))
     report.seconds = time.monotonic() - start
     if not result.ok:
         report.rolled_back = True
-        report.log_tail = board.log_tail(device.fs)
+        report.log_tail = tail
         raise DeploymentFailed(_failure(target, state.current, result, report.log_tail, False), report)
     return report
