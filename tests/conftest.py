@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 
@@ -17,6 +18,12 @@ SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 # start register in a folder of this test session, never beside a user's (or another session's).
 os.environ["CAMCLASS_BOARDS_DIR"] = tempfile.mkdtemp(prefix="camclass-test-boards-")
 atexit.register(shutil.rmtree, os.environ["CAMCLASS_BOARDS_DIR"], True)
+
+# Many tests press Ctrl-C on the tools they start (SIGINT). A run started with SIGINT ignored (`make test &`
+# from a script, nohup, some CI runners) would pass that on to every child and those tests would hang:
+# a handled signal is reset to the default in children, an ignored one is not.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
