@@ -113,8 +113,7 @@ def _watch(args: argparse.Namespace, target: list[str], title: str) -> int:
             return watch.wait(STOP_WAIT_S)
         except subprocess.TimeoutExpired:
             # Ctrl-C did not stop it: started with SIGINT ignored (`make run &` from a script, nohup), it
-            # inherits that. The demo's own time is up, so ending it is no failure.
-            _stop(watch)
+            # inherits that. The demo's own time is up, so ending it (below) is no failure.
             return 0
     finally:
         _stop(watch)  # never leave it running (it would hold the demo's terminal and port)
