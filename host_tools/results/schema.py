@@ -186,12 +186,11 @@ def parse_line(line: str) -> Result | Event | None:
     if version > SCHEMA_VERSION:
         raise SchemaError(f"the board prints result schema {version}; this host_tools reads schema "
                           f"{SCHEMA_VERSION}: update host_tools")
+    kind = "event" if "event" in obj else "result"
     try:
-        if "event" in obj:
-            return _event(obj, text)
-        return _result(obj, text)
+        return _event(obj, text) if kind == "event" else _result(obj, text)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise SchemaError(f"result line breaks schema {version}: {_why(exc)}") from None
+        raise SchemaError(f"{kind} line breaks schema {version}: {_why(exc)}") from None
 
 
 def parse_result(line: str) -> Result | None:

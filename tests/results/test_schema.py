@@ -118,11 +118,11 @@ def test_openmv_smoothing_explains_a_missing_label() -> None:
     (openmv_line(score=float("nan")), "score: expected a number"),
     (openmv_line(ms={"capture": 1.0, "total": 2.0}), "missing field 'inference'"),
     (openmv_line(ms={"snapshot": 1.0, "infer": 1.0, "total": 2.0}), "missing field 'capture'"),  # old names
-    (openmv_line(raw=None), "breaks schema 1"),
+    (openmv_line(raw=None), "result line breaks schema 1"),
     (openmv_line(run=7), "run: expected a non-empty string"),
     (openmv_line(run=""), "run: expected a non-empty string"),
     (json.dumps({"schema": 1, "board": "rv1103", "event": "config", "frame": 2, "changes": {"k": 3}}),
-     "changes.k: expected [old, new]"),
+     "event line breaks schema 1: changes.k: expected [old, new]"),
 ])
 def test_broken_lines_are_refused_by_name(line: str, message: str) -> None:
     with pytest.raises(SchemaError, match=re.escape(message)):
