@@ -85,13 +85,15 @@ class FrameTracker:
         whenever the run id changes (a restart seen without the link dropping)."""
         last, self.last = self.last, frame
         last_run, self.run = self.run, run
-        restarted = run is not None and last_run is not None and run != last_run
-        if last is None or not (self.reconnected or restarted):
+        if last is None:
+            return None
+        have_ids = run is not None and last_run is not None
+        # without run ids, frame numbers that begin again are the only sign of a restart
+        restarted = run != last_run if have_ids else frame <= last
+        if not (self.reconnected or (have_ids and restarted)):
             return None
         where = f"back at frame {frame}" if self.reconnected else f"frame {frame}"
         self.reconnected = False
-        if run is None or last_run is None:
-            restarted = frame <= last  # no run ids: numbers that begin again are the only sign
         if not restarted:
             gap = frame - last - 1
             self.missed += gap

@@ -120,13 +120,14 @@ int run(const rv1103::Options& opts) {
     std::uint64_t next_slot = camrt::monotonic_ns();
     std::uint64_t last_start = 0;  // monotonic_ns() at the start of the last frame classified, 0 = none yet
     rv1103::SourceFrame frame;
-    // An event line (a config reload) goes where the results go: stdout and every TCP client.
-    auto emit = [&](std::string line) {
-        line = rv1103::with_member(line, "run", run_json);
+    // Every line, result or event (a config reload), gets this run's id and goes to stdout and every TCP client.
+    auto emit = [&](const std::string& json) {
+        std::string line = rv1103::with_member(json, "run", run_json);
         if (stdout_on) {
             line += '\n';
             stdout_on = std::fwrite(line.data(), 1, line.size(), stdout) == line.size() && std::fflush(stdout) == 0;
             line.pop_back();
+            // e.g. the reader of a pipe went away: keep serving TCP, stop writing stdout
             if (!stdout_on) log("stdout closed; JSON lines continue on TCP only");
         }
         if (tcp) tcp->send_line(line);
@@ -181,7 +182,7 @@ int run(const rv1103::Options& opts) {
             const double period_ms = last_start ? camrt::elapsed_ms(last_start, t0) : result.ms.total;
             result.fps = period_ms > 0 ? 1000.0 / period_ms : 0.0;
             last_start = t0;
-            line = rv1103::with_member(pipeline.json_line(result), "run", run_json);
+            line = pipeline.json_line(result);
         } catch (const std::invalid_argument& e) {  // FrameTooSmall, odd NV12 size...: skip this frame
             log("frame " + std::to_string(this_index) + " (" + frame.name + ") skipped: " + e.what());
             continue;
@@ -193,16 +194,7 @@ int run(const rv1103::Options& opts) {
                 log(std::string("preview skipped: ") + e.what());
             }
         }
-        if (stdout_on) {
-            line += '\n';
-            const bool ok = std::fwrite(line.data(), 1, line.size(), stdout) == line.size() && std::fflush(stdout) == 0;
-            line.pop_back();
-            if (!ok) {  // e.g. the reader of a pipe went away: keep serving TCP, stop writing stdout
-                stdout_on = false;
-                log("stdout closed; JSON lines continue on TCP only");
-            }
-        }
-        if (tcp) tcp->send_line(line);
+        emit(line);
         if (opts.count > 0 && ++emitted >= opts.count) break;
 
         const double fps = opts.fps >= 0 ? opts.fps : pipeline.config().max_fps;
